@@ -43,7 +43,8 @@ PERSON_SCOPED_LOOKUPS: dict[type[models.Model], str] = {
     User: "person_id",
 }
 
-# Models whose rows belong to a person: the user always sees their own rows.
+# Models whose rows belong to a person: the user always sees their own rows. The lookup is
+# also the attribute name on an instance.
 OWN_PERSON_LOOKUPS: dict[type[models.Model], str] = {
     Person: "pk",
     User: "person_id",
@@ -234,7 +235,7 @@ def can(user: User | AnonymousUser | None, capability: str, obj: models.Model) -
         own_lookup
         and capability == Capability.PERSONS_VIEW
         and user.person_id is not None
-        and model.objects.filter(pk=obj.pk, **{own_lookup: user.person_id}).exists()
+        and getattr(obj, own_lookup) == user.person_id
     ):
         return True
     if model in PERSON_SCOPED_LOOKUPS:

@@ -64,7 +64,9 @@ class OrganisationCreateInput(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = access.visible_organisations(self.context["request"].user)
+        request = self.context.get("request")  # absent when drf-spectacular builds the schema
+        if request is not None:
+            self.fields["parent"].queryset = access.visible_organisations(request.user)
 
 
 class OrganisationUpdateInput(RejectImmutableFieldsMixin, serializers.ModelSerializer):
@@ -183,9 +185,12 @@ class FunctionCreateInput(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        user = self.context["request"].user
-        self.fields["person"].queryset = access.scope(user, Capability.PERSONS_VIEW, Person.objects.all())
-        self.fields["organisation"].queryset = access.visible_organisations(user)
+        request = self.context.get("request")  # absent when drf-spectacular builds the schema
+        if request is not None:
+            self.fields["person"].queryset = access.scope(
+                request.user, Capability.PERSONS_VIEW, Person.objects.all()
+            )
+            self.fields["organisation"].queryset = access.visible_organisations(request.user)
 
 
 class FunctionUpdateInput(RejectImmutableFieldsMixin, serializers.Serializer):

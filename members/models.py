@@ -91,8 +91,6 @@ class Organisation(MP_Node):
 
     history = HistoricalRecords(excluded_fields=["path", "depth", "numchild"])
 
-    node_order_by = ["name"]
-
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")

@@ -124,8 +124,8 @@ def organisation_create(
     # treebeard sets path/depth; validate everything else first so nothing is half-written.
     organisation.full_clean(exclude=["path", "depth", "numchild"])
     if parent is None:
-        return Organisation.add_root(instance=organisation)
-    return parent.add_child(instance=organisation)
+        return Organisation.objects.add_root(instance=organisation)
+    return Organisation.objects.add_child(parent, instance=organisation)
 
 
 @transaction.atomic

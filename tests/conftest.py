@@ -1,0 +1,130 @@
+"""Shared fixtures: a small organisation tree and the users of the access matrix (STYLE 17)."""
+
+import datetime
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+
+from clubadmin.capabilities import ALL_CAPABILITIES
+from members.models import Function, FunctionType, Organisation, OrganisationType, Person, User
+from tests.members.factories import (
+    FunctionFactory,
+    FunctionTypeFactory,
+    PersonFactory,
+    UserFactory,
+    make_organisation,
+    valid_organisation_number,
+)
+
+ANY = "any"  # pseudo-capability: "holds any capability here" (seeing an organisation)
+
+ROLES = (
+    "anonymous",
+    "member",
+    "official_without_capability",
+    "official_other_club",
+    "official_this_club",
+    "federation_staff",
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class World:
+    federation: Organisation
+    region: Organisation
+    club_a: Organisation
+    club_b: Organisation
+    group_a: Organisation
+    team_a: Organisation
+    federation_2: Organisation
+    club_c: Organisation
+    player_a: Person
+    function_a: Function
+    ended_function_a: Function
+    users: dict[tuple[str, str], User] = field(default_factory=dict)
+
+    def function_type(self, capabilities: set[str], code: str) -> FunctionType:
+        existing = FunctionType.objects.filter(code=code).first()
+        return existing or FunctionTypeFactory(code=code, capabilities=sorted(capabilities))
+
+    def user(self, role: str, capability: str = ANY) -> User | None:
+        """The user playing `role` for an action that needs `capability` in club A."""
+        if role == "anonymous":
+            return None
+        key = (role, capability)
+        if key in self.users:
+            return self.users[key]
+        everything = self.function_type(set(ALL_CAPABILITIES), "test-everything")
+        if role == "member":
+            organisation, function_type = self.club_a, FunctionType.objects.get(code="member")
+        elif role == "official_without_capability":
+            without = set() if capability == ANY else set(ALL_CAPABILITIES) - {capability}
+            function_type = self.function_type(without, f"test-without-{capability}")
+            organisation = self.club_a
+        elif role == "official_other_club":
+            organisation, function_type = self.club_b, everything
+        elif role == "official_this_club":
+            organisation, function_type = self.club_a, everything
+        elif role == "federation_staff":
+            organisation, function_type = self.federation, FunctionType.objects.get(
+                code="federation-staff"
+            )
+        else:
+            raise ValueError(role)
+        user = UserFactory(username=f"{role}-{capability}", is_staff=role == "federation_staff")
+        FunctionFactory(person=user.person, organisation=organisation, function_type=function_type)
+        self.users[key] = user
+        return user
+
+    def client(self, role: str, capability: str = ANY) -> Client:
+        client = Client()
+        user = self.user(role, capability)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+
+@pytest.fixture
+def world(db) -> World:
+    federation = make_organisation(
+        "Norges Testforbund", OrganisationType.FEDERATION,
+        organisation_number=valid_organisation_number(1),
+    )
+    region = make_organisation("Oslo krets", OrganisationType.REGION, federation)
+    club_a = make_organisation(
+        "Sagene IF", OrganisationType.CLUB, region, organisation_number="988077917",
+        bank_account="86011117947",
+    )
+    club_b = make_organisation("Frogner IL", OrganisationType.CLUB, region)
+    group_a = make_organisation("Sagene IF Fotball", OrganisationType.GROUP, club_a)
+    team_a = make_organisation("Sagene IF G2015", OrganisationType.TEAM, group_a)
+    federation_2 = make_organisation("Norges Andreforbund", OrganisationType.FEDERATION)
+    club_c = make_organisation("Fana IL", OrganisationType.CLUB, federation_2)
+    player_a = PersonFactory(first_name="Åse", last_name="Ødegård")
+    function_a = FunctionFactory(
+        person=player_a, organisation=team_a, function_type=FunctionType.objects.get(code="player")
+    )
+    ended_function_a = FunctionFactory(
+        person=player_a, organisation=club_a,
+        function_type=FunctionType.objects.get(code="volunteer"),
+        from_date=datetime.date(2020, 1, 1), to_date=datetime.date(2021, 12, 31),
+    )
+    FunctionFactory(
+        person=PersonFactory(first_name="Bjørn", last_name="Bergseng"), organisation=club_b,
+        function_type=FunctionType.objects.get(code="player"),
+    )
+    FunctionFactory(
+        person=PersonFactory(first_name="Sølvi", last_name="Fanebust"), organisation=club_c,
+        function_type=FunctionType.objects.get(code="player"),
+    )
+    return World(
+        federation=federation, region=region, club_a=club_a, club_b=club_b, group_a=group_a,
+        team_a=team_a, federation_2=federation_2, club_c=club_c, player_a=player_a,
+        function_a=function_a, ended_function_a=ended_function_a,
+    )
