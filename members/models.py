@@ -99,6 +99,9 @@ class Organisation(MP_Node):
                 fields=["organisation_number"],
                 condition=~Q(organisation_number=""),
                 name="organisation_number_unique",
+                violation_error_message=_(
+                    "An organisation with this organisation number already exists."
+                ),
             ),
             # S-01: a KID is 2 to 25 digits long.
             models.CheckConstraint(
