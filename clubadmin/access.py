@@ -137,7 +137,9 @@ def forget_grants(user: User) -> None:
         delattr(user, _CACHE_ATTRIBUTE)
 
 
-def has_capability(user: User | AnonymousUser | None, capability: str, organisation: Organisation) -> bool:
+def has_capability(
+    user: User | AnonymousUser | None, capability: str, organisation: Organisation
+) -> bool:
     """May the user do `capability` in `organisation`?"""
     return grants_for(user).covers(capability, organisation.path)
 
@@ -239,9 +241,11 @@ def can(user: User | AnonymousUser | None, capability: str, obj: models.Model) -
     ):
         return True
     if model in PERSON_SCOPED_LOOKUPS:
-        return model.objects.filter(pk=obj.pk).filter(
-            person_scope_filter(grants.paths(capability), PERSON_SCOPED_LOOKUPS[model])
-        ).exists()
+        return (
+            model.objects.filter(pk=obj.pk)
+            .filter(person_scope_filter(grants.paths(capability), PERSON_SCOPED_LOOKUPS[model]))
+            .exists()
+        )
     organisation = organisation_of(obj)
     if organisation is None:
         return False

@@ -43,7 +43,7 @@ if PRODUCTION:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DJANGO_ENV=production.")
 else:
     # A fixed development key: never used in production (see above).
-    SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me")  # noqa: S105
+    SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me")
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)

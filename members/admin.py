@@ -28,9 +28,21 @@ class OrganisationAddForm(forms.ModelForm):
     class Meta:
         model = Organisation
         fields = [
-            "parent", "name", "organisation_type", "is_active", "organisation_number", "sport",
-            "street", "postcode", "city", "country", "email", "phone", "bank_account",
-            "kid_algorithm", "kid_length",
+            "parent",
+            "name",
+            "organisation_type",
+            "is_active",
+            "organisation_number",
+            "sport",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "email",
+            "phone",
+            "bank_account",
+            "kid_algorithm",
+            "kid_length",
         ]
 
 
@@ -45,8 +57,19 @@ class OrganisationAdmin(ScopedModelAdmin):
     ordering = ("path",)
     list_per_page = 50
     fields = (
-        "name", "organisation_type", "is_active", "organisation_number", "sport", "street",
-        "postcode", "city", "country", "email", "phone", "bank_account", "kid_algorithm",
+        "name",
+        "organisation_type",
+        "is_active",
+        "organisation_number",
+        "sport",
+        "street",
+        "postcode",
+        "city",
+        "country",
+        "email",
+        "phone",
+        "bank_account",
+        "kid_algorithm",
         "kid_length",
     )
 
@@ -57,7 +80,9 @@ class OrganisationAdmin(ScopedModelAdmin):
         kwargs["fields"] = OrganisationAddForm.Meta.fields
         form = super().get_form(request, obj, **kwargs)
         form.base_fields["parent"].queryset = access.scope(
-            request.user, Capability.ORGANISATIONS_MANAGE, Organisation.objects.order_by("path"),
+            request.user,
+            Capability.ORGANISATIONS_MANAGE,
+            Organisation.objects.order_by("path"),
         )
         return form
 
@@ -114,7 +139,9 @@ class PersonAdmin(ScopedModelAdmin):
             changed = {name: form.cleaned_data[name] for name in form.changed_data}
             services.person_update(actor=request.user, person=obj, **changed)
         else:
-            data = {k: v for k, v in form.cleaned_data.items() if k in services.PERSON_EDITABLE_FIELDS}
+            data = {
+                k: v for k, v in form.cleaned_data.items() if k in services.PERSON_EDITABLE_FIELDS
+            }
             obj.pk = services.person_create(actor=request.user, **data).pk
 
 
@@ -174,7 +201,9 @@ class FunctionAdminForm(forms.ModelForm):
         data = super().clean()
         organisation, function_type = data.get("organisation"), data.get("function_type")
         if self.instance.pk is None and organisation and function_type:
-            if not access.has_capability(self.request.user, Capability.FUNCTIONS_MANAGE, organisation):
+            if not access.has_capability(
+                self.request.user, Capability.FUNCTIONS_MANAGE, organisation
+            ):
                 self.add_error("organisation", ORGANISATION_NOT_ALLOWED)
             else:
                 try:
@@ -208,7 +237,9 @@ class FunctionAdmin(ScopedModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Function, form, change: bool) -> None:  # type: ignore[no-untyped-def]
         if change:
-            changed = {n: form.cleaned_data[n] for n in form.changed_data if n in ("from_date", "to_date")}
+            changed = {
+                n: form.cleaned_data[n] for n in form.changed_data if n in ("from_date", "to_date")
+            }
             services.function_update(actor=request.user, function=obj, **changed)
         else:
             obj.pk = services.function_create(actor=request.user, **form.cleaned_data).pk

@@ -39,9 +39,23 @@ class OrganisationOutput(serializers.ModelSerializer):
     class Meta:
         model = Organisation
         fields = [
-            "id", "name", "organisation_type", "parent", "depth", "is_active",
-            "organisation_number", "sport", "street", "postcode", "city", "country", "email",
-            "phone", "bank_account", "kid_algorithm", "kid_length",
+            "id",
+            "name",
+            "organisation_type",
+            "parent",
+            "depth",
+            "is_active",
+            "organisation_number",
+            "sport",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "email",
+            "phone",
+            "bank_account",
+            "kid_algorithm",
+            "kid_length",
         ]
 
     def get_parent(self, organisation: Organisation) -> int | None:
@@ -56,9 +70,21 @@ class OrganisationCreateInput(serializers.ModelSerializer):
     class Meta:
         model = Organisation
         fields = [
-            "parent", "name", "organisation_type", "is_active", "organisation_number", "sport",
-            "street", "postcode", "city", "country", "email", "phone", "bank_account",
-            "kid_algorithm", "kid_length",
+            "parent",
+            "name",
+            "organisation_type",
+            "is_active",
+            "organisation_number",
+            "sport",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "email",
+            "phone",
+            "bank_account",
+            "kid_algorithm",
+            "kid_length",
         ]
         extra_kwargs = {"organisation_number": {"validators": []}}
 
@@ -75,8 +101,19 @@ class OrganisationUpdateInput(RejectImmutableFieldsMixin, serializers.ModelSeria
     class Meta:
         model = Organisation
         fields = [
-            "name", "is_active", "organisation_number", "sport", "street", "postcode", "city",
-            "country", "email", "phone", "bank_account", "kid_algorithm", "kid_length",
+            "name",
+            "is_active",
+            "organisation_number",
+            "sport",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "email",
+            "phone",
+            "bank_account",
+            "kid_algorithm",
+            "kid_length",
         ]
         extra_kwargs = {"organisation_number": {"validators": []}}
 
@@ -91,8 +128,11 @@ class OrganisationUpdateInput(RejectImmutableFieldsMixin, serializers.ModelSeria
     )
 )
 class OrganisationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-    mixins.UpdateModelMixin, viewsets.GenericViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Organisations the user holds any capability in, and everything below them."""
 
@@ -171,8 +211,15 @@ class FunctionOutput(serializers.ModelSerializer):
     class Meta:
         model = Function
         fields = [
-            "id", "person", "organisation", "organisation_name", "function_type",
-            "function_type_name", "from_date", "to_date", "is_active",
+            "id",
+            "person",
+            "organisation",
+            "organisation_name",
+            "function_type",
+            "function_type_name",
+            "from_date",
+            "to_date",
+            "is_active",
         ]
 
 
@@ -207,9 +254,7 @@ class FunctionUpdateInput(RejectImmutableFieldsMixin, serializers.Serializer):
         ]
     )
 )
-class FunctionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class FunctionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Functions (P-10) the user may see: in organisations where they may view persons, and
     their own."""
 

@@ -7,8 +7,9 @@ from clubadmin.capabilities import Capability
 from members.models import Function, Organisation, User
 
 
-def organisation_list(*, user: User, search: str = "", organisation_type: str = "",
-                      parent_id: int | None = None) -> QuerySet[Organisation]:
+def organisation_list(
+    *, user: User, search: str = "", organisation_type: str = "", parent_id: int | None = None
+) -> QuerySet[Organisation]:
     queryset = access.visible_organisations(user)
     if search:
         queryset = queryset.filter(name__icontains=search)
@@ -38,8 +39,9 @@ def organisation_dashboard_counts(*, organisation: Organisation) -> dict[str, in
     }
 
 
-def function_list(*, user: User, organisation: Organisation | None = None,
-                  status: str = "active") -> QuerySet[Function]:
+def function_list(
+    *, user: User, organisation: Organisation | None = None, status: str = "active"
+) -> QuerySet[Function]:
     """P-10: functions the user may see; status is active, inactive or all."""
     queryset = access.scope(user, Capability.PERSONS_VIEW, Function.objects.all())
     if organisation is not None:

@@ -160,8 +160,17 @@ def person_create(*, actor: User | None, first_name: str, last_name: str, **fiel
 
 PERSON_EDITABLE_FIELDS = frozenset(
     {
-        "first_name", "middle_name", "last_name", "gender", "birth_date", "email", "phone",
-        "street", "postcode", "city", "country",
+        "first_name",
+        "middle_name",
+        "last_name",
+        "gender",
+        "birth_date",
+        "email",
+        "phone",
+        "street",
+        "postcode",
+        "city",
+        "country",
     }
 )
 
@@ -174,7 +183,9 @@ def person_update(*, actor: User | None, person: Person, **fields: Any) -> Perso
         raise PermissionDenied(NOT_ALLOWED)
     forbidden = set(fields) - PERSON_EDITABLE_FIELDS
     if forbidden:
-        raise ValidationError({name: _("This field cannot be changed.") for name in sorted(forbidden)})
+        raise ValidationError(
+            {name: _("This field cannot be changed.") for name in sorted(forbidden)}
+        )
     for name, value in fields.items():
         setattr(person, name, value)
     person.full_clean()
@@ -245,8 +256,8 @@ def function_create(
 
 
 def _lock_function(actor: User | None, function: Function) -> Function:
-    function = Function.objects.select_for_update().select_related("organisation").get(
-        pk=function.pk
+    function = (
+        Function.objects.select_for_update().select_related("organisation").get(pk=function.pk)
     )
     _require(actor, Capability.FUNCTIONS_MANAGE, function.organisation)
     return function
@@ -258,13 +269,16 @@ def function_update(
     actor: User | None,
     function: Function,
     from_date: datetime.date | object = UNSET,
-    to_date: datetime.date | None | object = UNSET,
+    to_date: datetime.date | object | None = UNSET,
 ) -> Function:
     """Change a function's dates. Person, organisation and type never change: a function in
     another organisation is a new function (or a transfer, P-15)."""
     function = _lock_function(actor, function)
-    changes = {name: value for name, value in (("from_date", from_date), ("to_date", to_date))
-               if value is not UNSET}
+    changes = {
+        name: value
+        for name, value in (("from_date", from_date), ("to_date", to_date))
+        if value is not UNSET
+    }
     for name, value in changes.items():
         setattr(function, name, value)
     function.full_clean()

@@ -38,9 +38,7 @@ def _function_page(request: HttpRequest, organisation: Organisation) -> dict[str
     status = request.GET.get("status", "active")
     if status not in FUNCTION_STATUSES:
         status = "active"
-    functions = selectors.function_list(
-        user=request.user, organisation=organisation, status=status
-    )
+    functions = selectors.function_list(user=request.user, organisation=organisation, status=status)
     page = Paginator(functions, 50).get_page(request.GET.get("page"))
     return {
         "organisation": organisation,
@@ -60,12 +58,13 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     children = Organisation.objects.filter(
         path__startswith=organisation.path, depth=organisation.depth + 1
     ).order_by("name")
-    ancestors = [
-        o for o in access.visible_organisations(request.user).filter(
-            path__in=[organisation.path[:i] for i in range(
-                Organisation.steplen, len(organisation.path), Organisation.steplen)]
-        ).order_by("depth")
+    ancestor_paths = [
+        organisation.path[:end]
+        for end in range(Organisation.steplen, len(organisation.path), Organisation.steplen)
     ]
+    ancestors = list(
+        access.visible_organisations(request.user).filter(path__in=ancestor_paths).order_by("depth")
+    )
     context = {
         "ancestors": ancestors,
         "children": children,
@@ -94,9 +93,11 @@ def person_lookup(request: HttpRequest, pk: int) -> HttpResponse:
         condition = Q()
         for part in query.split()[:3]:
             condition &= Q(first_name__istartswith=part) | Q(last_name__istartswith=part)
-        persons = access.scope(request.user, Capability.PERSONS_VIEW, Person.objects.all()).filter(
-            condition
-        ).order_by("last_name", "first_name")[:20]
+        persons = (
+            access.scope(request.user, Capability.PERSONS_VIEW, Person.objects.all())
+            .filter(condition)
+            .order_by("last_name", "first_name")[:20]
+        )
     return render(request, "members/_person_choices.html", {"persons": persons, "query": query})
 
 
@@ -126,18 +127,26 @@ def function_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _function_action(request: HttpRequest, pk: int, service) -> HttpResponse:  # type: ignore[no-untyped-def]
     function = access.get_object_or_404(
-        request.user, Capability.FUNCTIONS_MANAGE,
+        request.user,
+        Capability.FUNCTIONS_MANAGE,
         Function.objects.select_related("person", "organisation", "function_type"),
-        include_own=False, pk=pk,
+        include_own=False,
+        pk=pk,
     )
     try:
         function = service(actor=request.user, function=function)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     if request.htmx:
-        return render(request, "members/_function_row.html", {
-            "function": function, "may_manage_functions": True, "organisation": function.organisation,
-        })
+        return render(
+            request,
+            "members/_function_row.html",
+            {
+                "function": function,
+                "may_manage_functions": True,
+                "organisation": function.organisation,
+            },
+        )
     return redirect("members:organisation-detail", pk=function.organisation_id)
 
 

@@ -1,9 +1,11 @@
 """Shared fixtures: a small organisation tree and the users of the access matrix (STYLE 17)."""
 
 import datetime
+import importlib
 from dataclasses import dataclass, field
 
 import pytest
+from django.apps import apps
 from django.test import Client
 
 from clubadmin.capabilities import ALL_CAPABILITIES
@@ -72,8 +74,9 @@ class World:
         elif role == "official_this_club":
             organisation, function_type = self.club_a, everything
         elif role == "federation_staff":
-            organisation, function_type = self.federation, FunctionType.objects.get(
-                code="federation-staff"
+            organisation, function_type = (
+                self.federation,
+                FunctionType.objects.get(code="federation-staff"),
             )
         else:
             raise ValueError(role)
@@ -91,14 +94,27 @@ class World:
 
 
 @pytest.fixture
-def world(db) -> World:
+def default_function_types(db) -> None:
+    """The function types of data migration 0002. A transactional test (e.g. the Celery worker
+    test) flushes every table afterwards, so restore them when they are gone."""
+    if not FunctionType.objects.filter(code="federation-staff").exists():
+        migration = importlib.import_module("members.migrations.0002_default_function_types")
+        migration.create_function_types(apps, None)
+
+
+@pytest.fixture
+def world(db, default_function_types) -> World:
     federation = make_organisation(
-        "Norges Testforbund", OrganisationType.FEDERATION,
+        "Norges Testforbund",
+        OrganisationType.FEDERATION,
         organisation_number=valid_organisation_number(1),
     )
     region = make_organisation("Oslo krets", OrganisationType.REGION, federation)
     club_a = make_organisation(
-        "Sagene IF", OrganisationType.CLUB, region, organisation_number="988077917",
+        "Sagene IF",
+        OrganisationType.CLUB,
+        region,
+        organisation_number="988077917",
         bank_account="86011117947",
     )
     club_b = make_organisation("Frogner IL", OrganisationType.CLUB, region)
@@ -111,20 +127,32 @@ def world(db) -> World:
         person=player_a, organisation=team_a, function_type=FunctionType.objects.get(code="player")
     )
     ended_function_a = FunctionFactory(
-        person=player_a, organisation=club_a,
+        person=player_a,
+        organisation=club_a,
         function_type=FunctionType.objects.get(code="volunteer"),
-        from_date=datetime.date(2020, 1, 1), to_date=datetime.date(2021, 12, 31),
+        from_date=datetime.date(2020, 1, 1),
+        to_date=datetime.date(2021, 12, 31),
     )
     FunctionFactory(
-        person=PersonFactory(first_name="Bjørn", last_name="Bergseng"), organisation=club_b,
+        person=PersonFactory(first_name="Bjørn", last_name="Bergseng"),
+        organisation=club_b,
         function_type=FunctionType.objects.get(code="player"),
     )
     FunctionFactory(
-        person=PersonFactory(first_name="Sølvi", last_name="Fanebust"), organisation=club_c,
+        person=PersonFactory(first_name="Sølvi", last_name="Fanebust"),
+        organisation=club_c,
         function_type=FunctionType.objects.get(code="player"),
     )
     return World(
-        federation=federation, region=region, club_a=club_a, club_b=club_b, group_a=group_a,
-        team_a=team_a, federation_2=federation_2, club_c=club_c, player_a=player_a,
-        function_a=function_a, ended_function_a=ended_function_a,
+        federation=federation,
+        region=region,
+        club_a=club_a,
+        club_b=club_b,
+        group_a=group_a,
+        team_a=team_a,
+        federation_2=federation_2,
+        club_c=club_c,
+        player_a=player_a,
+        function_a=function_a,
+        ended_function_a=ended_function_a,
     )

@@ -18,7 +18,9 @@ def _user_with(world, organisation, capabilities, **function_fields):
     user = UserFactory()
     function_type = FunctionTypeFactory(capabilities=capabilities)
     FunctionFactory(
-        person=user.person, organisation=organisation, function_type=function_type,
+        person=user.person,
+        organisation=organisation,
+        function_type=function_type,
         **function_fields,
     )
     return user
@@ -40,7 +42,9 @@ def test_sibling_path_prefix_is_not_a_descendant(world):
     user = _user_with(world, world.club_a, [Capability.PERSONS_VIEW])
     assert not world.club_b.path.startswith(world.club_a.path)
     assert set(access.scope(user, Capability.PERSONS_VIEW, Organisation.objects.all())) == {
-        world.club_a, world.group_a, world.team_a,
+        world.club_a,
+        world.group_a,
+        world.team_a,
     }
 
 
@@ -64,8 +68,11 @@ def test_function_with_to_date_today_still_grants_today(world):
     """P-10: the to-date is the last day of the function."""
     today = datetime.date.today()
     user = _user_with(
-        world, world.club_a, [Capability.MEMBERS_MANAGE],
-        from_date=datetime.date(2020, 1, 1), to_date=today,
+        world,
+        world.club_a,
+        [Capability.MEMBERS_MANAGE],
+        from_date=datetime.date(2020, 1, 1),
+        to_date=today,
     )
     assert access.has_capability(user, Capability.MEMBERS_MANAGE, world.club_a)
 
@@ -81,8 +88,11 @@ def test_default_deny(world):
     for user in (anonymous, no_person, no_function, inactive, None):
         assert access.grants_for(user).is_empty
         assert not access.has_capability(user, Capability.PERSONS_VIEW, world.club_a)
-        assert not access.scope(user, Capability.PERSONS_VIEW, Person.objects.exclude(
-            pk=getattr(getattr(user, "person", None), "pk", None))).exists()
+        assert not access.scope(
+            user,
+            Capability.PERSONS_VIEW,
+            Person.objects.exclude(pk=getattr(getattr(user, "person", None), "pk", None)),
+        ).exists()
         assert not access.visible_organisations(user).exists()
 
 
@@ -143,22 +153,33 @@ def test_get_object_or_404_is_the_same_for_missing_and_forbidden(world):
     user = _user_with(world, world.club_a, [Capability.FUNCTIONS_MANAGE])
     forbidden = Function.objects.filter(organisation=world.club_c).first()
     with pytest.raises(Http404):
-        access.get_object_or_404(user, Capability.FUNCTIONS_MANAGE, Function.objects.all(),
-                                 pk=forbidden.pk)
+        access.get_object_or_404(
+            user, Capability.FUNCTIONS_MANAGE, Function.objects.all(), pk=forbidden.pk
+        )
     with pytest.raises(Http404):
-        access.get_object_or_404(user, Capability.FUNCTIONS_MANAGE, Function.objects.all(),
-                                 pk=10**9)
-    assert access.get_object_or_404(
-        user, Capability.FUNCTIONS_MANAGE, Function.objects.all(), pk=world.function_a.pk
-    ) == world.function_a
+        access.get_object_or_404(
+            user, Capability.FUNCTIONS_MANAGE, Function.objects.all(), pk=10**9
+        )
+    assert (
+        access.get_object_or_404(
+            user, Capability.FUNCTIONS_MANAGE, Function.objects.all(), pk=world.function_a.pk
+        )
+        == world.function_a
+    )
 
 
 def test_administered_organisations_are_the_tops_of_the_grants(world):
     user = _user_with(world, world.club_a, [Capability.PERSONS_VIEW])
-    FunctionFactory(person=user.person, organisation=world.team_a,
-                    function_type=FunctionTypeFactory(capabilities=[Capability.MEMBERS_MANAGE]))
-    FunctionFactory(person=user.person, organisation=world.club_c,
-                    function_type=FunctionTypeFactory(capabilities=[Capability.MEMBERS_MANAGE]))
+    FunctionFactory(
+        person=user.person,
+        organisation=world.team_a,
+        function_type=FunctionTypeFactory(capabilities=[Capability.MEMBERS_MANAGE]),
+    )
+    FunctionFactory(
+        person=user.person,
+        organisation=world.club_c,
+        function_type=FunctionTypeFactory(capabilities=[Capability.MEMBERS_MANAGE]),
+    )
     assert set(access.administered_organisations(user)) == {world.club_a, world.club_c}
 
 

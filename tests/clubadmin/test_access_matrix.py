@@ -38,8 +38,11 @@ class Case:
 
 
 def _functions_state(world: World) -> object:
-    return sorted(Function.objects.values_list("pk", "person_id", "organisation_id",
-                                               "function_type_id", "from_date", "to_date"))
+    return sorted(
+        Function.objects.values_list(
+            "pk", "person_id", "organisation_id", "function_type_id", "from_date", "to_date"
+        )
+    )
 
 
 def _organisations_state(world: World) -> object:
@@ -59,6 +62,7 @@ def _api(method: str, url: Callable[[World], str], data: Callable[[World], dict]
         return getattr(client, method)(
             url(world), data=json.dumps(data(world)), content_type="application/json"
         )
+
     return send
 
 
@@ -71,10 +75,24 @@ def _new_function(world: World) -> dict:
 
 
 def _admin_change_data(world: World) -> dict:
-    data = model_to_dict(world.club_a, fields=[
-        "name", "is_active", "organisation_number", "sport", "street", "postcode", "city",
-        "country", "email", "phone", "bank_account", "kid_algorithm", "kid_length",
-    ])
+    data = model_to_dict(
+        world.club_a,
+        fields=[
+            "name",
+            "is_active",
+            "organisation_number",
+            "sport",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "email",
+            "phone",
+            "bank_account",
+            "kid_algorithm",
+            "kid_length",
+        ],
+    )
     data["name"] = "Sagene IF (renamed)"
     data["is_active"] = "on"
     return {key: value for key, value in data.items() if value is not None}
@@ -85,73 +103,208 @@ ADMIN_DENIED = frozenset({302})
 URL = reverse
 CASES = [
     # Web shell (club administrators)
-    Case("html organisation page", ANY,
-         _get(lambda w: URL("members:organisation-detail", args=[w.club_a.pk])),
-         200, HTML_DENIED, 302),
-    Case("html function list", ANY,
-         _get(lambda w: URL("members:organisation-functions", args=[w.club_a.pk]) + "?status=all"),
-         200, HTML_DENIED, 302),
-    Case("html add function form", Capability.FUNCTIONS_MANAGE,
-         _get(lambda w: URL("members:function-add", args=[w.club_a.pk])),
-         200, HTML_DENIED, 302),
-    Case("html add function", Capability.FUNCTIONS_MANAGE,
-         _post(lambda w: URL("members:function-add", args=[w.club_a.pk]), _new_function),
-         302, HTML_DENIED, 302, _functions_state),
-    Case("html person lookup", Capability.FUNCTIONS_MANAGE,
-         _get(lambda w: URL("members:person-lookup", args=[w.club_a.pk]) + "?q=Åse"),
-         200, HTML_DENIED, 302),
-    Case("html end function", Capability.FUNCTIONS_MANAGE,
-         _post(lambda w: URL("members:function-end", args=[w.function_a.pk])),
-         302, HTML_DENIED, 302, _functions_state),
-    Case("html activate function", Capability.FUNCTIONS_MANAGE,
-         _post(lambda w: URL("members:function-activate", args=[w.ended_function_a.pk])),
-         302, HTML_DENIED, 302, _functions_state),
+    Case(
+        "html organisation page",
+        ANY,
+        _get(lambda w: URL("members:organisation-detail", args=[w.club_a.pk])),
+        200,
+        HTML_DENIED,
+        302,
+    ),
+    Case(
+        "html function list",
+        ANY,
+        _get(lambda w: URL("members:organisation-functions", args=[w.club_a.pk]) + "?status=all"),
+        200,
+        HTML_DENIED,
+        302,
+    ),
+    Case(
+        "html add function form",
+        Capability.FUNCTIONS_MANAGE,
+        _get(lambda w: URL("members:function-add", args=[w.club_a.pk])),
+        200,
+        HTML_DENIED,
+        302,
+    ),
+    Case(
+        "html add function",
+        Capability.FUNCTIONS_MANAGE,
+        _post(lambda w: URL("members:function-add", args=[w.club_a.pk]), _new_function),
+        302,
+        HTML_DENIED,
+        302,
+        _functions_state,
+    ),
+    Case(
+        "html person lookup",
+        Capability.FUNCTIONS_MANAGE,
+        _get(lambda w: URL("members:person-lookup", args=[w.club_a.pk]) + "?q=Åse"),
+        200,
+        HTML_DENIED,
+        302,
+    ),
+    Case(
+        "html end function",
+        Capability.FUNCTIONS_MANAGE,
+        _post(lambda w: URL("members:function-end", args=[w.function_a.pk])),
+        302,
+        HTML_DENIED,
+        302,
+        _functions_state,
+    ),
+    Case(
+        "html activate function",
+        Capability.FUNCTIONS_MANAGE,
+        _post(lambda w: URL("members:function-activate", args=[w.ended_function_a.pk])),
+        302,
+        HTML_DENIED,
+        302,
+        _functions_state,
+    ),
     # API
-    Case("api organisation detail", ANY,
-         _get(lambda w: f"/api/v1/organisations/{w.club_a.pk}/"), 200, frozenset({404}), 401),
-    Case("api create organisation", Capability.ORGANISATIONS_MANAGE,
-         _api("post", lambda w: "/api/v1/organisations/",
-              lambda w: {"parent": w.club_a.pk, "name": "Sagene IF Sjakk",
-                         "organisation_type": "group"}),
-         201, frozenset({400, 403}), 401, _organisations_state),
-    Case("api update organisation", Capability.ORGANISATIONS_MANAGE,
-         _api("patch", lambda w: f"/api/v1/organisations/{w.club_a.pk}/",
-              lambda w: {"name": "Renamed"}),
-         200, frozenset({403, 404}), 401, _organisations_state),
-    Case("api function detail", Capability.PERSONS_VIEW,
-         _get(lambda w: f"/api/v1/functions/{w.function_a.pk}/"), 200, frozenset({404}), 401),
-    Case("api create function", Capability.FUNCTIONS_MANAGE,
-         _api("post", lambda w: "/api/v1/functions/", _new_function),
-         201, frozenset({400, 403}), 401, _functions_state),
-    Case("api update function", Capability.FUNCTIONS_MANAGE,
-         _api("patch", lambda w: f"/api/v1/functions/{w.function_a.pk}/",
-              lambda w: {"to_date": "2099-12-31"}),
-         200, frozenset({403, 404}), 401, _functions_state),
-    Case("api end function", Capability.FUNCTIONS_MANAGE,
-         _api("post", lambda w: f"/api/v1/functions/{w.function_a.pk}/end/"),
-         200, frozenset({403, 404}), 401, _functions_state),
-    Case("api activate function", Capability.FUNCTIONS_MANAGE,
-         _api("post", lambda w: f"/api/v1/functions/{w.ended_function_a.pk}/activate/"),
-         200, frozenset({403, 404}), 401, _functions_state),
+    Case(
+        "api organisation detail",
+        ANY,
+        _get(lambda w: f"/api/v1/organisations/{w.club_a.pk}/"),
+        200,
+        frozenset({404}),
+        401,
+    ),
+    Case(
+        "api create organisation",
+        Capability.ORGANISATIONS_MANAGE,
+        _api(
+            "post",
+            lambda w: "/api/v1/organisations/",
+            lambda w: {
+                "parent": w.club_a.pk,
+                "name": "Sagene IF Sjakk",
+                "organisation_type": "group",
+            },
+        ),
+        201,
+        frozenset({400, 403}),
+        401,
+        _organisations_state,
+    ),
+    Case(
+        "api update organisation",
+        Capability.ORGANISATIONS_MANAGE,
+        _api(
+            "patch",
+            lambda w: f"/api/v1/organisations/{w.club_a.pk}/",
+            lambda w: {"name": "Renamed"},
+        ),
+        200,
+        frozenset({403, 404}),
+        401,
+        _organisations_state,
+    ),
+    Case(
+        "api function detail",
+        Capability.PERSONS_VIEW,
+        _get(lambda w: f"/api/v1/functions/{w.function_a.pk}/"),
+        200,
+        frozenset({404}),
+        401,
+    ),
+    Case(
+        "api create function",
+        Capability.FUNCTIONS_MANAGE,
+        _api("post", lambda w: "/api/v1/functions/", _new_function),
+        201,
+        frozenset({400, 403}),
+        401,
+        _functions_state,
+    ),
+    Case(
+        "api update function",
+        Capability.FUNCTIONS_MANAGE,
+        _api(
+            "patch",
+            lambda w: f"/api/v1/functions/{w.function_a.pk}/",
+            lambda w: {"to_date": "2099-12-31"},
+        ),
+        200,
+        frozenset({403, 404}),
+        401,
+        _functions_state,
+    ),
+    Case(
+        "api end function",
+        Capability.FUNCTIONS_MANAGE,
+        _api("post", lambda w: f"/api/v1/functions/{w.function_a.pk}/end/"),
+        200,
+        frozenset({403, 404}),
+        401,
+        _functions_state,
+    ),
+    Case(
+        "api activate function",
+        Capability.FUNCTIONS_MANAGE,
+        _api("post", lambda w: f"/api/v1/functions/{w.ended_function_a.pk}/activate/"),
+        200,
+        frozenset({403, 404}),
+        401,
+        _functions_state,
+    ),
     # Django admin (federation staff only)
-    Case("admin index", Capability.ADMIN_ACCESS, _get(lambda w: "/admin/"),
-         200, ADMIN_DENIED, 302, allowed=frozenset({"federation_staff"})),
-    Case("admin organisation change page", Capability.ADMIN_ACCESS,
-         _get(lambda w: f"/admin/members/organisation/{w.club_a.pk}/change/"),
-         200, ADMIN_DENIED, 302, allowed=frozenset({"federation_staff"})),
-    Case("admin organisation change", Capability.ORGANISATIONS_MANAGE,
-         _post(lambda w: f"/admin/members/organisation/{w.club_a.pk}/change/",
-               _admin_change_data),
-         302, ADMIN_DENIED, 302, _organisations_state, allowed=frozenset({"federation_staff"})),
-    Case("admin person change page", Capability.PERSONS_VIEW,
-         _get(lambda w: f"/admin/members/person/{w.player_a.pk}/change/"),
-         200, ADMIN_DENIED, 302, allowed=frozenset({"federation_staff"})),
-    Case("admin person history", Capability.PERSONS_VIEW,
-         _get(lambda w: f"/admin/members/person/{w.player_a.pk}/history/"),
-         200, ADMIN_DENIED, 302, allowed=frozenset({"federation_staff"})),
-    Case("admin function change page", Capability.PERSONS_VIEW,
-         _get(lambda w: f"/admin/members/function/{w.function_a.pk}/change/"),
-         200, ADMIN_DENIED, 302, allowed=frozenset({"federation_staff"})),
+    Case(
+        "admin index",
+        Capability.ADMIN_ACCESS,
+        _get(lambda w: "/admin/"),
+        200,
+        ADMIN_DENIED,
+        302,
+        allowed=frozenset({"federation_staff"}),
+    ),
+    Case(
+        "admin organisation change page",
+        Capability.ADMIN_ACCESS,
+        _get(lambda w: f"/admin/members/organisation/{w.club_a.pk}/change/"),
+        200,
+        ADMIN_DENIED,
+        302,
+        allowed=frozenset({"federation_staff"}),
+    ),
+    Case(
+        "admin organisation change",
+        Capability.ORGANISATIONS_MANAGE,
+        _post(lambda w: f"/admin/members/organisation/{w.club_a.pk}/change/", _admin_change_data),
+        302,
+        ADMIN_DENIED,
+        302,
+        _organisations_state,
+        allowed=frozenset({"federation_staff"}),
+    ),
+    Case(
+        "admin person change page",
+        Capability.PERSONS_VIEW,
+        _get(lambda w: f"/admin/members/person/{w.player_a.pk}/change/"),
+        200,
+        ADMIN_DENIED,
+        302,
+        allowed=frozenset({"federation_staff"}),
+    ),
+    Case(
+        "admin person history",
+        Capability.PERSONS_VIEW,
+        _get(lambda w: f"/admin/members/person/{w.player_a.pk}/history/"),
+        200,
+        ADMIN_DENIED,
+        302,
+        allowed=frozenset({"federation_staff"}),
+    ),
+    Case(
+        "admin function change page",
+        Capability.PERSONS_VIEW,
+        _get(lambda w: f"/admin/members/function/{w.function_a.pk}/change/"),
+        200,
+        ADMIN_DENIED,
+        302,
+        allowed=frozenset({"federation_staff"}),
+    ),
 ]
 
 
@@ -174,22 +327,43 @@ def test_access_matrix(world: World, case: Case, role: str) -> None:
 
 
 LIST_CASES = [
-    ("api organisation list", lambda w: "/api/v1/organisations/", 401,
-     lambda w: f'"id":{w.club_a.pk},'),
-    ("api function list", lambda w: "/api/v1/functions/?status=all", 401,
-     lambda w: f'"id":{w.function_a.pk},'),
-    ("admin organisation list", lambda w: "/admin/members/organisation/", 302,
-     lambda w: w.club_a.name),
-    ("admin person list", lambda w: "/admin/members/person/", 302,
-     lambda w: f"/admin/members/person/{w.player_a.pk}/change/"),
-    ("admin function list", lambda w: "/admin/members/function/", 302,
-     lambda w: f"/admin/members/function/{w.function_a.pk}/change/"),
+    (
+        "api organisation list",
+        lambda w: "/api/v1/organisations/",
+        401,
+        lambda w: f'"id":{w.club_a.pk},',
+    ),
+    (
+        "api function list",
+        lambda w: "/api/v1/functions/?status=all",
+        401,
+        lambda w: f'"id":{w.function_a.pk},',
+    ),
+    (
+        "admin organisation list",
+        lambda w: "/admin/members/organisation/",
+        302,
+        lambda w: w.club_a.name,
+    ),
+    (
+        "admin person list",
+        lambda w: "/admin/members/person/",
+        302,
+        lambda w: f"/admin/members/person/{w.player_a.pk}/change/",
+    ),
+    (
+        "admin function list",
+        lambda w: "/admin/members/function/",
+        302,
+        lambda w: f"/admin/members/function/{w.function_a.pk}/change/",
+    ),
 ]
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("name", "url", "anonymous_status", "marker"), LIST_CASES,
-                         ids=[case[0] for case in LIST_CASES])
+@pytest.mark.parametrize(
+    ("name", "url", "anonymous_status", "marker"), LIST_CASES, ids=[case[0] for case in LIST_CASES]
+)
 def test_lists_show_only_rows_in_scope(world, role, name, url, anonymous_status, marker):
     """Lists answer everyone allowed to use them, but show club A's rows only to those with
     rights in club A."""
@@ -260,7 +434,10 @@ def test_ended_function_removes_access_after_its_last_day(world):
     )
     client = Client()
     client.force_login(user)
-    assert client.get(reverse("members:organisation-detail", args=[world.club_a.pk])).status_code == 404
+    assert (
+        client.get(reverse("members:organisation-detail", args=[world.club_a.pk])).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)
