@@ -175,4 +175,9 @@ def test_end_function_twice_says_why(world):
     assert client.post(f"/api/v1/functions/{world.function_a.pk}/end/").status_code == 200
     response = client.post(f"/api/v1/functions/{world.function_a.pk}/end/")
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["The function has already ended."]}
+    # The interface speaks Norwegian bokmål first (LANGUAGE_CODE = "nb").
+    assert response.json() == {"non_field_errors": ["Funksjonen er allerede avsluttet."]}
+    english = client.post(
+        f"/api/v1/functions/{world.function_a.pk}/end/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert english.json() == {"non_field_errors": ["The function has already ended."]}

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clubadmin.capabilities import Capability
 from members import services
@@ -83,15 +83,22 @@ def test_s01_kid_length_must_be_2_to_25(world, kid_length):
     assert "kid_length" in error.value.message_dict
 
 
-def test_organisation_number_is_unique(world):
-    with pytest.raises(ValidationError) as error:
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "An organisation with this organisation number already exists."),
+        ("nb", "Det finnes allerede en organisasjon med dette organisasjonsnummeret."),
+    ],
+)
+def test_organisation_number_is_unique(world, language, message):
+    with translation.override(language), pytest.raises(ValidationError) as error:
         make_organisation(
             "Kopi",
             OrganisationType.CLUB,
             world.region,
             organisation_number=world.club_a.organisation_number,
         )
-    assert error.value.messages == ["An organisation with this organisation number already exists."]
+    assert error.value.messages == [message]
 
 
 @pytest.mark.parametrize(
