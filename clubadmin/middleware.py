@@ -1,8 +1,11 @@
-"""A strict Content-Security-Policy (STYLE 11: no inline scripts, assets served locally)."""
+"""Project middleware: a strict Content-Security-Policy and the choice of language."""
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 POLICY = "; ".join(
     [
@@ -30,3 +33,38 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith(("/admin/", "/api/docs/")):
             response.headers.setdefault("Content-Security-Policy", POLICY)
         return response
+
+
+class LanguageMiddleware:
+    """Norwegian bokmål first, English second (DEVELOPERS: Language).
+
+    Pages: the language the user chose (cookie set by the language switch), else the user's
+    saved preference, else bokmål; the browser's Accept-Language is not used, since many
+    Norwegians run English browsers. An API client's Accept-Language comes first.
+    Must come after AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = self._language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        patch_vary_headers(response, ("Cookie", "Accept-Language"))
+        return response
+
+    @staticmethod
+    def _language(request: HttpRequest) -> str:
+        supported = {code for code, _name in settings.LANGUAGES}
+        if request.path.startswith("/api/") and "HTTP_ACCEPT_LANGUAGE" in request.META:
+            return translation.get_language_from_request(request)
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen in supported:
+            return chosen
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.language in supported:
+            return user.language
+        return settings.LANGUAGE_CODE

@@ -84,7 +84,7 @@ def test_celery_is_configured_for_safe_retries():
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_tasks_are_queued_on_commit_and_run_by_a_real_worker():
     queue = f"clubadmin-test-{uuid.uuid4().hex}"
     redis = Redis.from_url(settings.CELERY_BROKER_URL)

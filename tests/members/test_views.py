@@ -107,15 +107,23 @@ def test_end_and_activate_with_htmx_return_the_row(world):
     assert Function.objects.get(pk=world.function_a.pk).to_date is None
 
 
-def test_login_page_and_language_switch(world):
+def test_pages_are_in_bokmaal_even_for_english_browsers_until_english_is_chosen(world):
     from django.test import Client
 
-    client = Client()
-    page = client.get(reverse("login"))
-    assert page.status_code == 200
-    assert '<html lang="nb">' in page.content.decode()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    page = client.get(reverse("login")).content.decode()
+    assert '<html lang="nb">' in page and "Logg inn" in page
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    assert '<html lang="en">' in client.get(reverse("login")).content.decode()
+    page = client.get(reverse("login")).content.decode()
+    assert '<html lang="en">' in page and "Log in" in page
+
+
+def test_a_users_saved_language_is_used(world):
+    user = world.user("official_this_club")
+    user.language = "en"
+    user.save(update_fields=["language"])
+    client = world.client("official_this_club")
+    assert '<html lang="en">' in client.get("/").content.decode()
 
 
 def test_health_endpoint(db):
