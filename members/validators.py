@@ -31,8 +31,3 @@ def validate_bank_account(value: str) -> None:
         raise ValidationError(
             INVALID_BANK_ACCOUNT, code="invalid_bank_account", params={"value": value}
         )
-
-
-def format_bank_account(value: str) -> str:
-    """S-04: shown as 8601.11.17947."""
-    return kontonr.format(value) if value else ""

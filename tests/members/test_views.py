@@ -19,6 +19,8 @@ def test_organisation_page_shows_children_and_functions(world):
     html = response.content.decode()
     assert world.group_a.name in html
     assert "Åse Ødegård" in html
+    assert "8601.11.17947" in html  # S-04 display format
+    assert "988 077 917" in html
     assert "Content-Security-Policy" in response.headers
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
