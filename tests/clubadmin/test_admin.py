@@ -1,0 +1,111 @@
+"""The Django admin for federation staff: scoped choices, writes through the services."""
+
+import pytest
+from django.test import Client
+
+from members.models import Function, FunctionType, Organisation
+from tests.members.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _organisation_add_data(parent, name="Nydalen IL"):
+    return {
+        "parent": parent.pk,
+        "name": name,
+        "organisation_type": "club",
+        "is_active": "on",
+        "country": "NO",
+        "kid_algorithm": "MOD10",
+        "kid_length": "10",
+    }
+
+
+def test_staff_add_a_club_in_their_federation_and_the_change_is_audited(world):
+    client = world.client("federation_staff")
+    staff = world.user("federation_staff")
+    form = client.get("/admin/members/organisation/add/").context["adminform"].form
+    parents = set(form.fields["parent"].queryset)
+    assert world.region in parents and world.club_c not in parents
+
+    response = client.post("/admin/members/organisation/add/", _organisation_add_data(world.region))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    club = Organisation.objects.get(name="Nydalen IL")
+    assert club.path.startswith(world.region.path)
+    assert club.history.latest().history_user == staff
+
+
+def test_staff_cannot_add_under_another_federation(world):
+    client = world.client("federation_staff")
+    before = Organisation.objects.count()
+    response = client.post("/admin/members/organisation/add/", _organisation_add_data(world.club_c))
+    assert response.status_code == 200
+    assert "parent" in response.context["adminform"].form.errors
+    assert Organisation.objects.count() == before
+
+
+def test_the_admin_cannot_change_an_organisations_type(world):
+    client = world.client("federation_staff")
+    form = (
+        client.get(f"/admin/members/organisation/{world.club_a.pk}/change/")
+        .context["adminform"]
+        .form
+    )
+    assert "organisation_type" not in form.fields  # read-only on change
+
+
+def test_staff_add_a_function_through_the_admin(world):
+    client = world.client("federation_staff")
+    coach = FunctionType.objects.get(code="coach")
+    response = client.post(
+        "/admin/members/function/add/",
+        {
+            "person": world.player_a.pk,
+            "organisation": world.team_a.pk,
+            "function_type": coach.pk,
+            "from_date": "2026-01-01",
+        },
+    )
+    assert response.status_code == 302
+    function = Function.objects.get(person=world.player_a, function_type=coach)
+    assert function.history.latest().history_user == world.user("federation_staff")
+
+
+def test_admin_function_add_checks_placement_rules(world):
+    client = world.client("federation_staff")
+    before = Function.objects.count()
+    response = client.post(
+        "/admin/members/function/add/",
+        {
+            "person": world.player_a.pk,
+            "organisation": world.team_a.pk,
+            "function_type": FunctionType.objects.get(code="general-manager").pk,
+            "from_date": "2026-01-01",
+        },
+    )
+    assert response.status_code == 200
+    assert "function_type" in response.context["adminform"].form.errors
+    assert Function.objects.count() == before
+
+
+def test_staff_may_not_change_logins_or_function_types(world):
+    client = world.client("federation_staff")
+    member = world.user("member")
+    assert client.get(f"/admin/members/user/{member.pk}/change/").status_code == 200  # view only
+    response = client.post(
+        f"/admin/members/user/{member.pk}/change/", {"username": "x", "is_superuser": "on"}
+    )
+    assert response.status_code == 403
+    member.refresh_from_db()
+    assert (member.username, member.is_superuser) == ("member-any", False)
+    types = FunctionType.objects.get(code="coach")
+    response = client.post(f"/admin/members/functiontype/{types.pk}/change/", {"name": "Sjef"})
+    assert response.status_code == 403
+    assert FunctionType.objects.get(code="coach").name == "Trener"
+
+
+def test_staff_without_admin_access_capability_are_refused(world):
+    user = UserFactory(is_staff=True)  # staff flag but no function granting admin.access
+    client = Client()
+    client.force_login(user)
+    assert client.get("/admin/").status_code == 302
