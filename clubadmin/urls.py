@@ -9,8 +9,7 @@ from clubadmin import views
 from members import api as members_api
 
 router = DefaultRouter()
-router.register("organisations", members_api.OrganisationViewSet, basename="organisation")
-router.register("functions", members_api.FunctionViewSet, basename="function")
+members_api.register(router)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

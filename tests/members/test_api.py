@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from members.api import FIELD_CANNOT_BE_CHANGED
+from members.api.common import FIELD_CANNOT_BE_CHANGED
 from members.models import Function, FunctionType, Organisation, OrganisationType
 from tests.members.factories import FunctionFactory, PersonFactory, make_organisation
 
