@@ -26,14 +26,26 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from clubadmin.capabilities import ALL_CAPABILITIES, Capability
-from members.models import Function, Organisation, Person, User
+from members.models import (
+    BankAccount,
+    Competence,
+    ContactSet,
+    Function,
+    Licence,
+    Organisation,
+    Person,
+    Transfer,
+    User,
+)
 
 _CACHE_ATTRIBUTE = "_clubadmin_grants"
 
-# How to reach the organisation path from each scoped model. Person is special (see below).
-ORGANISATION_PATH_LOOKUPS: dict[type[models.Model], str] = {
+# How to reach the organisation path from each scoped model; a tuple means "any of these"
+# (a transfer belongs to both the organisation it leaves and the one it goes to).
+ORGANISATION_PATH_LOOKUPS: dict[type[models.Model], str | tuple[str, ...]] = {
     Organisation: "path",
     Function: "organisation__path",
+    Transfer: ("from_organisation__path", "to_organisation__path"),
 }
 
 # Models scoped through a person: a person belongs to the organisations where they hold (or
@@ -41,6 +53,10 @@ ORGANISATION_PATH_LOOKUPS: dict[type[models.Model], str] = {
 PERSON_SCOPED_LOOKUPS: dict[type[models.Model], str] = {
     Person: "pk",
     User: "person_id",
+    ContactSet: "person_id",
+    BankAccount: "person_id",
+    Competence: "person_id",
+    Licence: "person_id",
 }
 
 # Models whose rows belong to a person: the user always sees their own rows. The lookup is
@@ -49,11 +65,19 @@ OWN_PERSON_LOOKUPS: dict[type[models.Model], str] = {
     Person: "pk",
     User: "person_id",
     Function: "person_id",
+    ContactSet: "person_id",
+    BankAccount: "person_id",
+    Competence: "person_id",
+    Licence: "person_id",
+    Transfer: "person_id",
 }
 
 
 def register_scoped_model(
-    model: type[models.Model], *, organisation_path: str, own_person: str | None = None
+    model: type[models.Model],
+    *,
+    organisation_path: str | tuple[str, ...],
+    own_person: str | None = None,
 ) -> None:
     """Let another app's model be scoped: `organisation_path` is the lookup from the model to
     the path of the organisation it belongs to (e.g. "club__path")."""
@@ -149,10 +173,12 @@ def has_capability_anywhere(user: User | AnonymousUser | None, capability: str) 
     return grants.is_superuser or bool(grants.paths(capability))
 
 
-def _path_filter(lookup: str, prefixes: Iterable[str]) -> Q:
+def _path_filter(lookup: str | tuple[str, ...], prefixes: Iterable[str]) -> Q:
+    lookups = (lookup,) if isinstance(lookup, str) else lookup
     condition = Q(pk__in=[])  # matches nothing: default deny
     for prefix in prefixes:
-        condition |= Q(**{f"{lookup}__startswith": prefix})
+        for each in lookups:
+            condition |= Q(**{f"{each}__startswith": prefix})
     return condition
 
 
@@ -244,6 +270,12 @@ def can(user: User | AnonymousUser | None, capability: str, obj: models.Model) -
         return (
             model.objects.filter(pk=obj.pk)
             .filter(person_scope_filter(grants.paths(capability), PERSON_SCOPED_LOOKUPS[model]))
+            .exists()
+        )
+    if model in ORGANISATION_PATH_LOOKUPS and not isinstance(obj, (Organisation, Function)):
+        return (
+            model.objects.filter(pk=obj.pk)
+            .filter(_path_filter(ORGANISATION_PATH_LOOKUPS[model], grants.paths(capability)))
             .exists()
         )
     organisation = organisation_of(obj)

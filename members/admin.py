@@ -121,10 +121,10 @@ class FunctionInline(admin.TabularInline):
 class PersonAdmin(ScopedModelAdmin):
     view_capability = Capability.PERSONS_VIEW
     change_capability = Capability.PERSONS_EDIT
-    list_display = ("last_name", "first_name", "birth_date", "gender", "city")
+    list_display = ("last_name", "first_name", "birth_date", "gender", "sports_id")
     list_filter = ("gender",)
-    search_fields = ("last_name", "first_name", "national_person_id", "email")
-    readonly_fields = ("national_person_id", "created_at", "updated_at")
+    search_fields = ("last_name", "first_name", "national_person_id", "sports_id")
+    readonly_fields = ("national_person_id", "sports_id", "created_at", "updated_at")
     inlines = [FunctionInline]
     list_per_page = 50
     show_full_result_count = False

@@ -72,6 +72,7 @@ def function_create(
         function_type=function_type,
         from_date=from_date or timezone.localdate(),
         to_date=to_date,
+        is_licensed=function_type.is_licensed,
     )
     function.full_clean()
     function._history_user = actor

@@ -2,27 +2,50 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from clubadmin import access
 from clubadmin.capabilities import Capability
+from members import rules
 from members.models import (
+    ContactSet,
     Person,
     User,
 )
 from members.services.common import NOT_ALLOWED
 
+CONTACT_FIELDS = frozenset(
+    {"street", "postcode", "city", "country", "email", "mobile", "phone", "fax"}
+)
+
+
+def next_sports_id(*, birth_date: datetime.date | None, gender: str) -> str:
+    """P-05: a new sports id from the register's sequence."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('members_sports_id_serial')")
+        (serial,) = cursor.fetchone()
+    return rules.format_sports_id(birth_date, gender, serial)
+
 
 @transaction.atomic
 def person_create(*, actor: User | None, first_name: str, last_name: str, **fields: Any) -> Person:
+    """A new person with a sports id and a standard contact set (P-05, P-08). Contact fields
+    (street, postcode, city, country, email, mobile, phone, fax) go into the standard set."""
+    contact = {name: fields.pop(name) for name in list(fields) if name in CONTACT_FIELDS}
     person = Person(first_name=first_name.strip(), last_name=last_name.strip(), **fields)
+    person.sports_id = next_sports_id(birth_date=person.birth_date, gender=person.gender)
     person.full_clean()
     person._history_user = actor
     person.save()
+    standard = ContactSet(person=person, is_standard=True, **contact)
+    standard.full_clean()
+    standard._history_user = actor
+    standard.save()
     return person
 
 

@@ -4,109 +4,39 @@ this club, and federation staff. "Denied" means the status code AND no change in
 """
 
 import datetime
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
-from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
 
 from clubadmin.capabilities import Capability
-from members.models import Function, FunctionType, Organisation
+from members.models import Function
+from tests.access_matrix import (
+    ADMIN_DENIED,
+    ALLOWED,
+    HTML_DENIED,
+    Case,
+    api,
+    check_case,
+    functions_state,
+    get,
+    new_function_data,
+    organisation_change_data,
+    organisations_state,
+    post,
+)
 from tests.conftest import ANY, ROLES, World
 
 pytestmark = pytest.mark.django_db
 
-ALLOWED = frozenset({"official_this_club", "federation_staff"})
 
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    capability: str
-    send: Callable[[World, Client], object]
-    allowed_status: int
-    denied_statuses: frozenset[int]
-    anonymous_status: int
-    state: Callable[[World], object] = lambda world: None
-    allowed: frozenset[str] = ALLOWED
-
-    def __str__(self) -> str:
-        return self.name
-
-
-def _functions_state(world: World) -> object:
-    return sorted(
-        Function.objects.values_list(
-            "pk", "person_id", "organisation_id", "function_type_id", "from_date", "to_date"
-        )
-    )
-
-
-def _organisations_state(world: World) -> object:
-    return sorted(Organisation.objects.values_list("pk", "name", "path", "organisation_type"))
-
-
-def _get(url: Callable[[World], str]) -> Callable[[World, Client], object]:
-    return lambda world, client: client.get(url(world))
-
-
-def _post(url: Callable[[World], str], data: Callable[[World], dict] = lambda w: {}):
-    return lambda world, client: client.post(url(world), data(world))
-
-
-def _api(method: str, url: Callable[[World], str], data: Callable[[World], dict] = lambda w: {}):
-    def send(world: World, client: Client) -> object:
-        return getattr(client, method)(
-            url(world), data=json.dumps(data(world)), content_type="application/json"
-        )
-
-    return send
-
-
-def _new_function(world: World) -> dict:
-    return {
-        "person": world.player_a.pk,
-        "organisation": world.club_a.pk,
-        "function_type": FunctionType.objects.get(code="coach").pk,
-    }
-
-
-def _admin_change_data(world: World) -> dict:
-    data = model_to_dict(
-        world.club_a,
-        fields=[
-            "name",
-            "is_active",
-            "organisation_number",
-            "sport",
-            "street",
-            "postcode",
-            "city",
-            "country",
-            "email",
-            "phone",
-            "bank_account",
-            "kid_algorithm",
-            "kid_length",
-        ],
-    )
-    data["name"] = "Sagene IF (renamed)"
-    data["is_active"] = "on"
-    return {key: value for key, value in data.items() if value is not None}
-
-
-HTML_DENIED = frozenset({404})
-ADMIN_DENIED = frozenset({302})
 URL = reverse
 CASES = [
     # Web shell (club administrators)
     Case(
         "html organisation page",
         ANY,
-        _get(lambda w: URL("members:organisation-detail", args=[w.club_a.pk])),
+        get(lambda w: URL("members:organisation-detail", args=[w.club_a.pk])),
         200,
         HTML_DENIED,
         302,
@@ -114,7 +44,7 @@ CASES = [
     Case(
         "html function list",
         ANY,
-        _get(lambda w: URL("members:organisation-functions", args=[w.club_a.pk]) + "?status=all"),
+        get(lambda w: URL("members:organisation-functions", args=[w.club_a.pk]) + "?status=all"),
         200,
         HTML_DENIED,
         302,
@@ -122,7 +52,7 @@ CASES = [
     Case(
         "html add function form",
         Capability.FUNCTIONS_MANAGE,
-        _get(lambda w: URL("members:function-add", args=[w.club_a.pk])),
+        get(lambda w: URL("members:function-add", args=[w.club_a.pk])),
         200,
         HTML_DENIED,
         302,
@@ -130,16 +60,16 @@ CASES = [
     Case(
         "html add function",
         Capability.FUNCTIONS_MANAGE,
-        _post(lambda w: URL("members:function-add", args=[w.club_a.pk]), _new_function),
+        post(lambda w: URL("members:function-add", args=[w.club_a.pk]), new_function_data),
         302,
         HTML_DENIED,
         302,
-        _functions_state,
+        functions_state,
     ),
     Case(
         "html person lookup",
         Capability.FUNCTIONS_MANAGE,
-        _get(lambda w: URL("members:person-lookup", args=[w.club_a.pk]) + "?q=Åse"),
+        get(lambda w: URL("members:person-lookup", args=[w.club_a.pk]) + "?q=Åse"),
         200,
         HTML_DENIED,
         302,
@@ -147,26 +77,26 @@ CASES = [
     Case(
         "html end function",
         Capability.FUNCTIONS_MANAGE,
-        _post(lambda w: URL("members:function-end", args=[w.function_a.pk])),
+        post(lambda w: URL("members:function-end", args=[w.function_a.pk])),
         302,
         HTML_DENIED,
         302,
-        _functions_state,
+        functions_state,
     ),
     Case(
         "html activate function",
         Capability.FUNCTIONS_MANAGE,
-        _post(lambda w: URL("members:function-activate", args=[w.ended_function_a.pk])),
+        post(lambda w: URL("members:function-activate", args=[w.ended_function_a.pk])),
         302,
         HTML_DENIED,
         302,
-        _functions_state,
+        functions_state,
     ),
     # API
     Case(
         "api organisation detail",
         ANY,
-        _get(lambda w: f"/api/v1/organisations/{w.club_a.pk}/"),
+        get(lambda w: f"/api/v1/organisations/{w.club_a.pk}/"),
         200,
         frozenset({404}),
         401,
@@ -174,7 +104,7 @@ CASES = [
     Case(
         "api create organisation",
         Capability.ORGANISATIONS_MANAGE,
-        _api(
+        api(
             "post",
             lambda w: "/api/v1/organisations/",
             lambda w: {
@@ -186,12 +116,12 @@ CASES = [
         201,
         frozenset({400, 403}),
         401,
-        _organisations_state,
+        organisations_state,
     ),
     Case(
         "api update organisation",
         Capability.ORGANISATIONS_MANAGE,
-        _api(
+        api(
             "patch",
             lambda w: f"/api/v1/organisations/{w.club_a.pk}/",
             lambda w: {"name": "Renamed"},
@@ -199,12 +129,12 @@ CASES = [
         200,
         frozenset({403, 404}),
         401,
-        _organisations_state,
+        organisations_state,
     ),
     Case(
         "api function detail",
         Capability.PERSONS_VIEW,
-        _get(lambda w: f"/api/v1/functions/{w.function_a.pk}/"),
+        get(lambda w: f"/api/v1/functions/{w.function_a.pk}/"),
         200,
         frozenset({404}),
         401,
@@ -212,16 +142,16 @@ CASES = [
     Case(
         "api create function",
         Capability.FUNCTIONS_MANAGE,
-        _api("post", lambda w: "/api/v1/functions/", _new_function),
+        api("post", lambda w: "/api/v1/functions/", new_function_data),
         201,
         frozenset({400, 403}),
         401,
-        _functions_state,
+        functions_state,
     ),
     Case(
         "api update function",
         Capability.FUNCTIONS_MANAGE,
-        _api(
+        api(
             "patch",
             lambda w: f"/api/v1/functions/{w.function_a.pk}/",
             lambda w: {"to_date": "2099-12-31"},
@@ -229,31 +159,31 @@ CASES = [
         200,
         frozenset({403, 404}),
         401,
-        _functions_state,
+        functions_state,
     ),
     Case(
         "api end function",
         Capability.FUNCTIONS_MANAGE,
-        _api("post", lambda w: f"/api/v1/functions/{w.function_a.pk}/end/"),
+        api("post", lambda w: f"/api/v1/functions/{w.function_a.pk}/end/"),
         200,
         frozenset({403, 404}),
         401,
-        _functions_state,
+        functions_state,
     ),
     Case(
         "api activate function",
         Capability.FUNCTIONS_MANAGE,
-        _api("post", lambda w: f"/api/v1/functions/{w.ended_function_a.pk}/activate/"),
+        api("post", lambda w: f"/api/v1/functions/{w.ended_function_a.pk}/activate/"),
         200,
         frozenset({403, 404}),
         401,
-        _functions_state,
+        functions_state,
     ),
     # Django admin (federation staff only)
     Case(
         "admin index",
         Capability.ADMIN_ACCESS,
-        _get(lambda w: "/admin/"),
+        get(lambda w: "/admin/"),
         200,
         ADMIN_DENIED,
         302,
@@ -262,7 +192,7 @@ CASES = [
     Case(
         "admin organisation change page",
         Capability.ADMIN_ACCESS,
-        _get(lambda w: f"/admin/members/organisation/{w.club_a.pk}/change/"),
+        get(lambda w: f"/admin/members/organisation/{w.club_a.pk}/change/"),
         200,
         ADMIN_DENIED,
         302,
@@ -271,17 +201,19 @@ CASES = [
     Case(
         "admin organisation change",
         Capability.ORGANISATIONS_MANAGE,
-        _post(lambda w: f"/admin/members/organisation/{w.club_a.pk}/change/", _admin_change_data),
+        post(
+            lambda w: f"/admin/members/organisation/{w.club_a.pk}/change/", organisation_change_data
+        ),
         302,
         ADMIN_DENIED,
         302,
-        _organisations_state,
+        organisations_state,
         allowed=frozenset({"federation_staff"}),
     ),
     Case(
         "admin person change page",
         Capability.PERSONS_VIEW,
-        _get(lambda w: f"/admin/members/person/{w.player_a.pk}/change/"),
+        get(lambda w: f"/admin/members/person/{w.player_a.pk}/change/"),
         200,
         ADMIN_DENIED,
         302,
@@ -290,7 +222,7 @@ CASES = [
     Case(
         "admin person history",
         Capability.PERSONS_VIEW,
-        _get(lambda w: f"/admin/members/person/{w.player_a.pk}/history/"),
+        get(lambda w: f"/admin/members/person/{w.player_a.pk}/history/"),
         200,
         ADMIN_DENIED,
         302,
@@ -299,7 +231,7 @@ CASES = [
     Case(
         "admin function change page",
         Capability.PERSONS_VIEW,
-        _get(lambda w: f"/admin/members/function/{w.function_a.pk}/change/"),
+        get(lambda w: f"/admin/members/function/{w.function_a.pk}/change/"),
         200,
         ADMIN_DENIED,
         302,
@@ -311,19 +243,7 @@ CASES = [
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_access_matrix(world: World, case: Case, role: str) -> None:
-    client = world.client(role, case.capability)
-    before = case.state(world)
-
-    response = case.send(world, client)
-
-    if role in case.allowed:
-        assert response.status_code == case.allowed_status, response.content[:500]
-        if case.allowed_status in (200, 201) and case.state(world) is not None:
-            assert case.state(world) != before
-    else:
-        expected = {case.anonymous_status} if role == "anonymous" else case.denied_statuses
-        assert response.status_code in expected, (response.status_code, response.content[:300])
-        assert case.state(world) == before
+    check_case(world, case, role)
 
 
 LIST_CASES = [

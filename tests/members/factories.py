@@ -6,7 +6,15 @@ import itertools
 import factory
 
 from members import services
-from members.models import Function, FunctionType, Organisation, OrganisationType, Person, User
+from members.models import (
+    ContactSet,
+    Function,
+    FunctionType,
+    Organisation,
+    OrganisationType,
+    Person,
+    User,
+)
 
 _org_numbers = itertools.count(1)
 
@@ -33,14 +41,36 @@ def make_organisation(
 
 
 class PersonFactory(factory.django.DjangoModelFactory):
+    """A person with a standard contact set (P-08), as person_create makes them."""
+
     class Meta:
         model = Person
+        skip_postgeneration_save = True
 
     first_name = factory.Iterator(["Kari", "Ola", "Åse", "Bjørn", "Sølvi", "Håkon"])
     last_name = factory.Iterator(["Nordmann", "Ødegård", "Sæther", "Bjørnstad"])
     gender = "unknown"
     birth_date = factory.Sequence(lambda n: datetime.date(1980, 1, 1) + datetime.timedelta(days=n))
+    sports_id = factory.Sequence(lambda n: f"9{n:013d}")
+    standard_contact = factory.RelatedFactory(
+        "tests.members.factories.ContactSetFactory",
+        factory_related_name="person",
+        is_standard=True,
+    )
+
+
+class ContactSetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactSet
+
+    person = factory.SubFactory(PersonFactory, standard_contact=None)
+    label = "Privat"
+    is_standard = False
+    street = factory.Sequence(lambda n: f"Testveien {n}")
+    postcode = "0150"
+    city = "Oslo"
     email = factory.Sequence(lambda n: f"person{n}@example.org")
+    mobile = factory.Sequence(lambda n: f"+4790{n:06d}")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -76,6 +106,7 @@ class FunctionFactory(factory.django.DjangoModelFactory):
 
 
 __all__ = [
+    "ContactSetFactory",
     "FunctionFactory",
     "FunctionTypeFactory",
     "OrganisationType",

@@ -1,0 +1,60 @@
+"""Models of the members app, one module per area; imported here so Django finds them."""
+
+from members.models.competences import Competence, CompetenceType
+from members.models.functions import Function, FunctionContact, FunctionQuerySet, FunctionType
+from members.models.licences import (
+    Licence,
+    LicenceEvent,
+    LicencePeriod,
+    LicenceStatus,
+    LicenceType,
+    SendingMethod,
+)
+from members.models.organisations import (
+    ORGANISATION_LEVELS,
+    KidAlgorithm,
+    Organisation,
+    OrganisationType,
+)
+from members.models.persons import (
+    BankAccount,
+    BankAccountType,
+    ContactSet,
+    Fold,
+    Gender,
+    Person,
+    SportsIdHistory,
+    User,
+)
+from members.models.transfers import Transfer, TransferEvent, TransferStatus, TransferType
+
+__all__ = [
+    "ORGANISATION_LEVELS",
+    "BankAccount",
+    "BankAccountType",
+    "Competence",
+    "CompetenceType",
+    "ContactSet",
+    "Fold",
+    "Function",
+    "FunctionContact",
+    "FunctionQuerySet",
+    "FunctionType",
+    "Gender",
+    "KidAlgorithm",
+    "Licence",
+    "LicenceEvent",
+    "LicencePeriod",
+    "LicenceStatus",
+    "LicenceType",
+    "Organisation",
+    "OrganisationType",
+    "Person",
+    "SendingMethod",
+    "SportsIdHistory",
+    "Transfer",
+    "TransferEvent",
+    "TransferStatus",
+    "TransferType",
+    "User",
+]
