@@ -1,0 +1,30 @@
+"""Helpers shared by the members views."""
+
+from django.http import Http404, HttpRequest
+
+from clubadmin import access
+from clubadmin.capabilities import Capability
+from members.models import Person
+
+
+def person_or_404(
+    request: HttpRequest, pk: int, capability: str = Capability.PERSONS_VIEW
+) -> Person:
+    """The person if the user holds `capability` for them; 404 for missing and forbidden."""
+    return access.get_object_or_404(request.user, capability, Person.objects.all(), pk=pk)
+
+
+def person_card_context(request: HttpRequest, person: Person, tab: str) -> dict[str, object]:
+    """What the person card's frame (templates/members/person/base.html) needs."""
+    user = request.user
+    return {
+        "person": person,
+        "tab": tab,
+        "may_edit_person": access.can(user, Capability.PERSONS_EDIT, person),
+        "may_see_transfers": access.has_capability_anywhere(user, Capability.TRANSFERS_ADMIN),
+    }
+
+
+def require(condition: bool) -> None:
+    if not condition:
+        raise Http404
