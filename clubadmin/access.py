@@ -32,6 +32,8 @@ from members.models import (
     ContactSet,
     Function,
     Licence,
+    LicencePeriod,
+    LicenceType,
     Organisation,
     Person,
     Transfer,
@@ -46,6 +48,8 @@ ORGANISATION_PATH_LOOKUPS: dict[type[models.Model], str | tuple[str, ...]] = {
     Organisation: "path",
     Function: "organisation__path",
     Transfer: ("from_organisation__path", "to_organisation__path"),
+    LicencePeriod: "organisation__path",
+    LicenceType: "period__organisation__path",
 }
 
 # Models scoped through a person: a person belongs to the organisations where they hold (or

@@ -40,6 +40,9 @@ class ScopedModelAdmin(SimpleHistoryAdmin):
     owner_fields: tuple[str, ...] = ()
     allow_add = True
     allow_delete = False
+    # Read-only admins show records whose writes belong to a service with rules of its own
+    # (the person card): staff see them here, change them there.
+    read_only = False
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         queryset = super().get_queryset(request)
@@ -59,7 +62,7 @@ class ScopedModelAdmin(SimpleHistoryAdmin):
         return access.can(request.user, self.view_capability, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        if not self._is_admin_user(request):
+        if self.read_only or not self._is_admin_user(request):
             return False
         if obj is None:
             return access.has_capability_anywhere(request.user, self.change_capability)
@@ -68,6 +71,7 @@ class ScopedModelAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return (
             self.allow_add
+            and not self.read_only
             and self._is_admin_user(request)
             and access.has_capability_anywhere(request.user, self.change_capability)
         )

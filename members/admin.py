@@ -17,7 +17,21 @@ from clubadmin import access
 from clubadmin.admin import ScopedModelAdmin
 from clubadmin.capabilities import Capability
 from members import services
-from members.models import Function, FunctionType, Organisation, Person, User
+from members.models import (
+    BankAccount,
+    Competence,
+    CompetenceType,
+    ContactSet,
+    Function,
+    FunctionType,
+    Licence,
+    LicencePeriod,
+    LicenceType,
+    Organisation,
+    Person,
+    Transfer,
+    User,
+)
 
 ORGANISATION_NOT_ALLOWED = _("You cannot manage this organisation.")
 
@@ -111,10 +125,53 @@ class FunctionInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The rows are scoped below; Django's model permissions are not used here.
+        return self.admin_site.has_permission(request)
+
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
         return access.scope(
             request.user, Capability.PERSONS_VIEW, super().get_queryset(request), include_own=False
         ).select_related("function_type", "organisation")
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Records of a person shown on the person's admin page; they are changed on the person
+    card, whose services apply the rules (P-06, P-08, P-09)."""
+
+    extra = 0
+    can_delete = False
+    view_capability = Capability.PERSONS_VIEW
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The rows are scoped below; Django's model permissions are not used here.
+        return self.admin_site.has_permission(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):  # type: ignore[no-untyped-def]
+        return self.fields
+
+    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        return access.scope(
+            request.user, self.view_capability, super().get_queryset(request), include_own=False
+        )
+
+
+class ContactSetInline(ReadOnlyInline):
+    model = ContactSet
+    fields = ("label", "is_standard", "street", "postcode", "city", "country", "email", "mobile")
+
+
+class BankAccountInline(ReadOnlyInline):
+    model = BankAccount
+    fields = ("account_type", "account_number", "iban", "owner_name", "is_default")
+    # P-09: bank accounts are sensitive: only those who may edit the person see them.
+    view_capability = Capability.PERSONS_EDIT
 
 
 @admin.register(Person)
@@ -125,7 +182,7 @@ class PersonAdmin(ScopedModelAdmin):
     list_filter = ("gender",)
     search_fields = ("last_name", "first_name", "national_person_id", "sports_id")
     readonly_fields = ("national_person_id", "sports_id", "created_at", "updated_at")
-    inlines = [FunctionInline]
+    inlines = [ContactSetInline, BankAccountInline, FunctionInline]
     list_per_page = 50
     show_full_result_count = False
 
@@ -243,3 +300,92 @@ class FunctionAdmin(ScopedModelAdmin):
             services.function_update(actor=request.user, function=obj, **changed)
         else:
             obj.pk = services.function_create(actor=request.user, **form.cleaned_data).pk
+
+
+class PersonRecordAdmin(ScopedModelAdmin):
+    """Read-only, scoped list of one kind of person record."""
+
+    read_only = True
+    list_per_page = 50
+    show_full_result_count = False
+    search_fields = ("person__last_name", "person__first_name", "person__sports_id")
+
+
+@admin.register(Licence)
+class LicenceAdmin(PersonRecordAdmin):
+    list_display = ("person", "licence_type", "period", "organisation", "status", "amount_due")
+    list_select_related = ("person", "licence_type", "period", "organisation")
+    list_filter = ("status", "period")
+
+
+@admin.register(Competence)
+class CompetenceAdmin(PersonRecordAdmin):
+    list_display = (
+        "person",
+        "competence_type",
+        "valid_from",
+        "valid_to",
+        "is_temporarily_inactive",
+    )
+    list_select_related = ("person", "competence_type")
+    list_filter = ("competence_type", "is_temporarily_inactive")
+
+
+@admin.register(Transfer)
+class TransferAdmin(PersonRecordAdmin):
+    view_capability = Capability.TRANSFERS_ADMIN
+    list_display = (
+        "person",
+        "transfer_type",
+        "from_organisation",
+        "to_organisation",
+        "transfer_date",
+        "status",
+    )
+    list_select_related = ("person", "from_organisation", "to_organisation")
+    list_filter = ("status", "transfer_type")
+
+
+@admin.register(LicencePeriod)
+class LicencePeriodAdmin(ScopedModelAdmin):
+    view_capability = Capability.ADMIN_ACCESS
+    change_capability = Capability.ORGANISATIONS_MANAGE
+    owner_fields = ("organisation",)
+    list_display = ("name", "sport", "organisation", "valid_from", "valid_to", "is_active")
+    list_select_related = ("organisation",)
+    list_filter = ("sport", "is_active")
+    search_fields = ("name", "sport")
+    autocomplete_fields = ("organisation",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "organisation":
+            kwargs["queryset"] = access.scope(
+                request.user, Capability.ORGANISATIONS_MANAGE, Organisation.objects.all()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(LicenceType)
+class LicenceTypeAdmin(ScopedModelAdmin):
+    view_capability = Capability.ADMIN_ACCESS
+    change_capability = Capability.ORGANISATIONS_MANAGE
+    owner_fields = ("period",)
+    list_display = ("name", "period", "function_type", "price", "is_active")
+    list_select_related = ("period", "function_type")
+    list_filter = ("period", "is_active")
+    search_fields = ("name", "code")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "period":
+            kwargs["queryset"] = access.scope(
+                request.user, Capability.ORGANISATIONS_MANAGE, LicencePeriod.objects.all()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(CompetenceType)
+class CompetenceTypeAdmin(FunctionTypeAdmin):
+    """A global catalogue, like function types."""
+
+    list_display = ("name", "code", "sport", "is_active")
+    list_filter = ("is_active", "sport")

@@ -109,3 +109,48 @@ def test_staff_without_admin_access_capability_are_refused(world):
     client = Client()
     client.force_login(user)
     assert client.get("/admin/").status_code == 302
+
+
+def test_licence_periods_are_scoped_to_the_issuing_organisation(world):
+    from members.models import LicencePeriod
+
+    own = LicencePeriod.objects.create(
+        organisation=world.federation,
+        name="Fotball 2027",
+        sport="Fotball",
+        valid_from="2027-01-01",
+        valid_to="2027-12-31",
+    )
+    other = LicencePeriod.objects.create(
+        organisation=world.federation_2,
+        name="Innebandy 2027",
+        sport="Innebandy",
+        valid_from="2027-01-01",
+        valid_to="2027-12-31",
+    )
+    client = world.client("federation_staff")
+    page = client.get("/admin/members/licenceperiod/").content.decode()
+    assert own.name in page and other.name not in page
+    assert client.get(f"/admin/members/licenceperiod/{other.pk}/change/").status_code == 302
+
+    form = client.get("/admin/members/licenceperiod/add/").context["adminform"].form
+    choices = set(form.fields["organisation"].queryset)
+    assert world.federation in choices and world.federation_2 not in choices
+
+
+@pytest.mark.parametrize("model", ["licence", "competence", "transfer", "contactset"])
+def test_person_records_are_read_only_in_the_admin(world, model):
+    client = world.client("federation_staff")
+    expected = 404 if model == "contactset" else 403  # contact sets only as inlines
+    assert client.get(f"/admin/members/{model}/add/").status_code == expected
+
+
+def test_person_admin_shows_contact_sets_read_only(world):
+    client = world.client("federation_staff")
+    response = client.get(f"/admin/members/person/{world.player_a.pk}/change/")
+    assert response.status_code == 200
+    formsets = {f.formset.prefix: f for f in response.context["inline_admin_formsets"]}
+    assert {"contact_sets", "bank_accounts", "functions"} <= set(formsets)
+    assert not formsets["contact_sets"].has_add_permission
+    html = response.content.decode()
+    assert world.function_a.organisation.name in html
