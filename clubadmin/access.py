@@ -30,10 +30,13 @@ from members.models import (
     BankAccount,
     Competence,
     ContactSet,
+    Family,
     Function,
     Licence,
     LicencePeriod,
     LicenceType,
+    Membership,
+    MembershipType,
     Organisation,
     Person,
     Transfer,
@@ -50,6 +53,9 @@ ORGANISATION_PATH_LOOKUPS: dict[type[models.Model], str | tuple[str, ...]] = {
     Transfer: ("from_organisation__path", "to_organisation__path"),
     LicencePeriod: "organisation__path",
     LicenceType: "period__organisation__path",
+    Membership: "club__path",
+    MembershipType: "club__path",
+    Family: "club__path",
 }
 
 # Models scoped through a person: a person belongs to the organisations where they hold (or
@@ -74,6 +80,7 @@ OWN_PERSON_LOOKUPS: dict[type[models.Model], str] = {
     Competence: "person_id",
     Licence: "person_id",
     Transfer: "person_id",
+    Membership: "person_id",
 }
 
 
