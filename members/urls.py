@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.views import organisations, person_card, person_functions, search
+from members.views import memberships, organisations, person_card, person_functions, search
 
 app_name = "members"
 urlpatterns = [
@@ -19,4 +19,5 @@ urlpatterns = [
     *person_card.urlpatterns,
     *person_functions.urlpatterns,
     *search.urlpatterns,
+    *memberships.urlpatterns,
 ]

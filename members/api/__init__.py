@@ -12,7 +12,7 @@ from members.api import functions, organisations
 def register(router: DefaultRouter) -> None:
     router.register("organisations", organisations.OrganisationViewSet, basename="organisation")
     router.register("functions", functions.FunctionViewSet, basename="function")
-    for module_name in ("search", "persons", "licences"):
+    for module_name in ("search", "persons", "licences", "memberships"):
         module = _optional(module_name)
         if module is not None:
             module.register(router)

@@ -1,0 +1,3 @@
+"""Placeholder: membership views are being written (issue 5)."""
+
+urlpatterns: list = []
