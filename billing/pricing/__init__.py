@@ -1,0 +1,142 @@
+"""The price engine (issue 5): one pure source for the dues preview and the invoicing runs.
+
+    from billing.pricing import example_season_config, price_person, PersonFacts, ...
+
+    config = example_season_config(2027)        # or built from the club's stored schedule
+    dues = price_person(config, persons, person_id=17)
+    for line in dues.lines:
+        print(line.reason)                      # "D-09 two sports -30%: -720"
+
+No ORM and no database: services turn the register into `PersonFacts` and a `SeasonConfig`,
+call `price_person`, `price_family` or `price_season`, and store or show the `Line`s. The
+order in which rules apply is documented in `billing.pricing.engine`.
+"""
+
+from billing.pricing.config import (
+    ActivityFee,
+    ActivityGroup,
+    AgreementExemptionParams,
+    Beneficiary,
+    FamilyFee,
+    InstalmentRule,
+    InvoiceFee,
+    LateStartParams,
+    MembershipPrice,
+    MembershipSchedule,
+    MembershipTypeExemptionParams,
+    MovingAwayParams,
+    RoleExemptionParams,
+    RoleScope,
+    Rule,
+    RuleKind,
+    RuleParams,
+    SeasonConfig,
+    SiblingsParams,
+    TwoSportsParams,
+    VolunteerFee,
+    rule_from_data,
+)
+from billing.pricing.engine import (
+    activity_instalment_plan,
+    price_family,
+    price_person,
+    price_season,
+)
+from billing.pricing.example import example_rules, example_season_config
+from billing.pricing.facts import Activity, Agreement, Membership, PersonFacts, Role
+from billing.pricing.helpers import (
+    Instalment,
+    add_months,
+    age_in_year,
+    build_instalment_plan,
+    check_instalment_plan,
+    cohort_label,
+    date_to_date_period,
+    invoice_fee_amount,
+    is_pensioner,
+    volunteer_refund,
+)
+from billing.pricing.lines import FamilyDues, Line, PersonDues, PricingIssue, SeasonDues
+from billing.pricing.values import (
+    CURRENCY,
+    ConfigError,
+    FeeKind,
+    InstalmentError,
+    LeaveReason,
+    LineKind,
+    MembershipType,
+    PaymentMethod,
+    Period,
+    PeriodMode,
+    PricingError,
+    RoleKind,
+    Severity,
+    format_nok,
+    to_money,
+)
+
+__all__ = [
+    "CURRENCY",
+    "Activity",
+    "ActivityFee",
+    "ActivityGroup",
+    "Agreement",
+    "AgreementExemptionParams",
+    "Beneficiary",
+    "ConfigError",
+    "FamilyDues",
+    "FamilyFee",
+    "FeeKind",
+    "Instalment",
+    "InstalmentError",
+    "InstalmentRule",
+    "InvoiceFee",
+    "LateStartParams",
+    "LeaveReason",
+    "Line",
+    "LineKind",
+    "Membership",
+    "MembershipPrice",
+    "MembershipSchedule",
+    "MembershipType",
+    "MembershipTypeExemptionParams",
+    "MovingAwayParams",
+    "PaymentMethod",
+    "Period",
+    "PeriodMode",
+    "PersonDues",
+    "PersonFacts",
+    "PricingError",
+    "PricingIssue",
+    "Role",
+    "RoleExemptionParams",
+    "RoleKind",
+    "RoleScope",
+    "Rule",
+    "RuleKind",
+    "RuleParams",
+    "SeasonConfig",
+    "SeasonDues",
+    "Severity",
+    "SiblingsParams",
+    "TwoSportsParams",
+    "VolunteerFee",
+    "activity_instalment_plan",
+    "add_months",
+    "age_in_year",
+    "build_instalment_plan",
+    "check_instalment_plan",
+    "cohort_label",
+    "date_to_date_period",
+    "example_rules",
+    "example_season_config",
+    "format_nok",
+    "invoice_fee_amount",
+    "is_pensioner",
+    "price_family",
+    "price_person",
+    "price_season",
+    "rule_from_data",
+    "to_money",
+    "volunteer_refund",
+]

@@ -1,0 +1,158 @@
+"""Plain values shared by the price engine: kinds, periods, money formatting, errors.
+
+Money: every amount is a `Decimal` in NOK (never a float). Lines and totals also offer a
+`money` property that returns a django-money/py-moneyed `Money(amount, "NOK")` for the
+services and templates; the engine itself computes in `Decimal` because it is on the hot path
+of a 100,000-member run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from moneyed import Money
+
+CURRENCY = "NOK"
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+WHOLE_KRONER = Decimal(1)
+ORE = Decimal("0.01")
+
+PersonId = int
+FamilyId = int
+TeamId = int | str
+GroupCode = str
+
+
+class FeeKind(StrEnum):
+    """What a line is about; each kind is invoiced on its own (M-04, M-15, D-07)."""
+
+    MEMBERSHIP = "membership"
+    ACTIVITY = "activity"
+    VOLUNTEER_WORK = "volunteer_work"
+    INVOICE_FEE = "invoice_fee"
+
+
+class LineKind(StrEnum):
+    """A charge, or an adjustment of a charge (negative amount)."""
+
+    CHARGE = "charge"
+    EXEMPTION = "exemption"
+    REDUCTION = "reduction"
+    REFUND = "refund"
+
+
+class PaymentMethod(StrEnum):
+    """M-10: paying online costs nothing extra; paying by invoice adds the invoice fee."""
+
+    ONLINE = "online"
+    INVOICE = "invoice"
+
+
+class PeriodMode(StrEnum):
+    """D-02: calendar-year memberships; M-12: date-to-date memberships (12 months)."""
+
+    CALENDAR_YEAR = "calendar_year"
+    DATE_TO_DATE = "date_to_date"
+
+
+class LeaveReason(StrEnum):
+    """Why a player left a group (D-09 moving away: refunds only for moving)."""
+
+    MOVING = "moving"  # school, military service or the like
+    CLUB_CHANGE = "club_change"
+    OTHER = "other"
+
+
+class MembershipType(StrEnum):
+    """The registered membership types the example club uses. Types are open strings: a club
+    may define more (e.g. "supporter"), priced through `MembershipPrice.membership_types`."""
+
+    ORDINARY = "ordinary"
+    FAMILY = "family"
+    HONORARY = "honorary"
+
+
+class RoleKind(StrEnum):
+    """Functions that matter to D-10 role exemptions (the register's function types map here)."""
+
+    MAIN_BOARD = "main_board"
+    GROUP_BOARD = "group_board"
+    TEAM_LEADER = "team_leader"
+    HEAD_COACH = "head_coach"
+    ASSISTANT_COACH = "assistant_coach"
+    COACH = "coach"
+    OFFICIAL = "official"
+    VOLUNTEER = "volunteer"
+    REFEREE = "referee"
+
+
+class Severity(StrEnum):
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Days a line covers, both ends included."""
+
+    start: datetime.date
+    end: datetime.date
+
+    def __str__(self) -> str:
+        year = self.start.year
+        if (self.start, self.end) == (datetime.date(year, 1, 1), datetime.date(year, 12, 31)):
+            return str(self.start.year)
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    def contains(self, day: datetime.date) -> bool:
+        return self.start <= day <= self.end
+
+
+class PricingError(ValueError):
+    """Input the engine refuses to price (the message says why and names the rule)."""
+
+    def __init__(self, message: str, *, rule_id: str = "") -> None:
+        super().__init__(message)
+        self.rule_id = rule_id
+
+
+class ConfigError(PricingError):
+    """A season configuration that breaks a rule (e.g. M-04's minimum)."""
+
+
+class InstalmentError(PricingError):
+    """An instalment plan that breaks D-08."""
+
+
+def to_money(amount: Decimal) -> Money:
+    return Money(amount, CURRENCY)
+
+
+def round_to(amount: Decimal, unit: Decimal) -> Decimal:
+    """Round half up (away from zero) to `unit`: Decimal(1) = whole kroner, 0.01 = øre."""
+    return amount.quantize(unit, rounding=ROUND_HALF_UP)
+
+
+def percent_of(amount: Decimal, percent: Decimal, unit: Decimal) -> Decimal:
+    """`percent`% of `amount`, rounded half up to `unit` (a reduction of 587.50 becomes 588:
+    the rounding favours the member)."""
+    return round_to(amount * percent / HUNDRED, unit)
+
+
+@functools.lru_cache(maxsize=4096)  # a season repeats a few hundred amounts many times
+def format_nok(amount: Decimal) -> str:
+    """2,400 / -720 / 1,177.50: thousands with a comma, øre only when there are any."""
+    if amount == amount.to_integral_value():
+        return f"{int(amount):,}"
+    return f"{amount:,.2f}"
+
+
+def format_percent(percent: Decimal) -> str:
+    """30 / 12.5 (no trailing zeros, no exponent)."""
+    text = format(percent.normalize(), "f")
+    return text
