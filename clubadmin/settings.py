@@ -225,6 +225,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "LicenceStatusEnum": "members.models.LicenceStatus",
+        "TransferStatusEnum": "members.models.TransferStatus",
+    },
     "SERVE_AUTHENTICATION": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -232,6 +236,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
+
+# P-07: the population register delivered as a CSV file (members.datawash.CsvPopulationRegister);
+# unset means the scheduled data wash skips. An optional full postcode register file may replace
+# the shipped one (members/data/postcodes_no.csv).
+POPULATION_REGISTER_FILE = env("POPULATION_REGISTER_FILE", "") or None
+POSTCODES_FILE = env("POSTCODES_FILE", "") or None
+# Outgoing SMS go through members.sms; without a provider they are appended to this file.
+SMS_OUTBOX_FILE = env("SMS_OUTBOX_FILE", str(BASE_DIR / ".local" / "sms-outbox.txt"))
 
 LOGGING = {
     "version": 1,

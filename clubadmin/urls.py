@@ -5,11 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from billing import api as billing_api
 from clubadmin import views
 from members import api as members_api
 
 router = DefaultRouter()
 members_api.register(router)
+billing_api.register(router)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -24,6 +26,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("members.urls")),
     path("admin/", admin.site.urls),
+    path("billing/", include("billing.urls")),
+    path("api/v1/", include(billing_api.urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -174,6 +174,28 @@ class BankAccountInline(ReadOnlyInline):
     view_capability = Capability.PERSONS_EDIT
 
 
+class PersonAdminForm(forms.ModelForm):
+    confirm_identity_change = forms.BooleanField(
+        label=_("Confirm the new sports id"),
+        required=False,
+        help_text=_("Changing name, gender or birth date issues a new sports id (P-05)."),
+    )
+
+    class Meta:
+        model = Person
+        fields = ["first_name", "middle_name", "last_name", "gender", "birth_date"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        identity_changed = self.instance.pk and set(self.changed_data) & set(self.Meta.fields)
+        if identity_changed and not data.get("confirm_identity_change"):
+            self.add_error(
+                "confirm_identity_change",
+                _("Confirm that the person gets a new sports id (P-05)."),
+            )
+        return data
+
+
 @admin.register(Person)
 class PersonAdmin(ScopedModelAdmin):
     view_capability = Capability.PERSONS_VIEW
@@ -181,7 +203,27 @@ class PersonAdmin(ScopedModelAdmin):
     list_display = ("last_name", "first_name", "birth_date", "gender", "sports_id")
     list_filter = ("gender",)
     search_fields = ("last_name", "first_name", "national_person_id", "sports_id")
-    readonly_fields = ("national_person_id", "sports_id", "created_at", "updated_at")
+    form = PersonAdminForm
+    # Deceased status and the data-wash reservation have rules and confirmations of their
+    # own (P-06, P-07): they are changed on the person card.
+    readonly_fields = (
+        "national_person_id",
+        "sports_id",
+        "is_deceased",
+        "date_of_death",
+        "reserved_against_data_wash",
+        "created_at",
+        "updated_at",
+    )
+    fields = (
+        "first_name",
+        "middle_name",
+        "last_name",
+        "gender",
+        "birth_date",
+        "confirm_identity_change",
+        *readonly_fields,
+    )
     inlines = [ContactSetInline, BankAccountInline, FunctionInline]
     list_per_page = 50
     show_full_result_count = False
@@ -193,8 +235,17 @@ class PersonAdmin(ScopedModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Person, form, change: bool) -> None:  # type: ignore[no-untyped-def]
         if change:
-            changed = {name: form.cleaned_data[name] for name in form.changed_data}
-            services.person_update(actor=request.user, person=obj, **changed)
+            changed = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in services.PERSON_EDITABLE_FIELDS
+            }
+            services.person_update(
+                actor=request.user,
+                person=obj,
+                confirm_identity_change=form.cleaned_data.get("confirm_identity_change", False),
+                **changed,
+            )
         else:
             data = {
                 k: v for k, v in form.cleaned_data.items() if k in services.PERSON_EDITABLE_FIELDS

@@ -136,11 +136,13 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="user",
     )
+    # Empty: no choice made, the interface follows the site's default (bokmål).
     language = models.CharField(
         _("language"),
         max_length=5,
         choices=[("nb", _("Norwegian Bokmål")), ("en", _("English"))],
-        default="nb",
+        blank=True,
+        default="",
     )
 
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
