@@ -17,11 +17,14 @@ def person_or_404(
 def person_card_context(request: HttpRequest, person: Person, tab: str) -> dict[str, object]:
     """What the person card's frame (templates/members/person/base.html) needs."""
     user = request.user
+    may_edit_person = access.can(user, Capability.PERSONS_EDIT, person)
     return {
         "person": person,
         "tab": tab,
-        "may_edit_person": access.can(user, Capability.PERSONS_EDIT, person),
+        "may_edit_person": may_edit_person,
         "may_see_transfers": access.has_capability_anywhere(user, Capability.TRANSFERS_ADMIN),
+        # P-09: bank accounts are sensitive: persons.edit, or the person themself.
+        "may_see_accounts": may_edit_person or user.person_id == person.pk,
     }
 
 

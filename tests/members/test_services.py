@@ -287,7 +287,9 @@ def test_function_changes_are_recorded_with_who_when_what(world):
 
 def test_person_changes_are_recorded(world):
     editor = _official(world.club_a, Capability.PERSONS_EDIT)
-    services.person_update(actor=editor, person=world.player_a, last_name="Ødegaard")
+    services.person_update(
+        actor=editor, person=world.player_a, last_name="Ødegaard", confirm_identity_change=True
+    )
     record = world.player_a.history.order_by("-history_date").first()
     assert (record.history_user, record.last_name) == (editor, "Ødegaard")
 
