@@ -1,4 +1,4 @@
-"""API for functions (/api/v1/functions/, P-10, P-11).
+"""API for functions (/api/v1/functions/, P-10, P-11, P-15).
 
 Input and output serializers are kept apart; querysets come from clubadmin.access or a selector
 built on it; writes go through members.services. Person, organisation and function type of a
@@ -15,7 +15,14 @@ from clubadmin import access
 from clubadmin.capabilities import Capability
 from members import selectors, services
 from members.api.common import RejectImmutableFieldsMixin
-from members.models import Function, FunctionType, Organisation, Person
+from members.models import (
+    ContactSet,
+    Function,
+    FunctionContact,
+    FunctionType,
+    Organisation,
+    Person,
+)
 
 
 class PersonSummaryOutput(serializers.ModelSerializer):
@@ -42,6 +49,9 @@ class FunctionOutput(serializers.ModelSerializer):
             "from_date",
             "to_date",
             "is_active",
+            "is_licensed",
+            "contact",
+            "contact_set",
         ]
 
 
@@ -51,6 +61,16 @@ class FunctionCreateInput(serializers.Serializer):
     function_type = serializers.PrimaryKeyRelatedField(queryset=FunctionType.objects.all())
     from_date = serializers.DateField(required=False)
     to_date = serializers.DateField(required=False, allow_null=True)
+    contact = serializers.ChoiceField(
+        choices=FunctionContact.choices, default=FunctionContact.PERSON_STANDARD
+    )
+    contact_set = serializers.PrimaryKeyRelatedField(
+        queryset=ContactSet.objects.none(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Only with contact=contact_set: one of the person's own sets (P-10).",
+    )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -60,12 +80,27 @@ class FunctionCreateInput(serializers.Serializer):
                 request.user, Capability.PERSONS_VIEW, Person.objects.all()
             )
             self.fields["organisation"].queryset = access.visible_organisations(request.user)
+            self.fields["contact_set"].queryset = _visible_contact_sets(request)
+
+
+def _visible_contact_sets(request: Request):  # type: ignore[no-untyped-def]
+    return access.scope(request.user, Capability.PERSONS_VIEW, ContactSet.objects.all())
 
 
 class FunctionUpdateInput(RejectImmutableFieldsMixin, serializers.Serializer):
-    immutable_fields = ("person", "organisation", "function_type", "id")
+    immutable_fields = ("person", "organisation", "function_type", "id", "is_licensed")
     from_date = serializers.DateField(required=False)
     to_date = serializers.DateField(required=False, allow_null=True)
+    contact = serializers.ChoiceField(choices=FunctionContact.choices, required=False)
+    contact_set = serializers.PrimaryKeyRelatedField(
+        queryset=ContactSet.objects.none(), required=False, allow_null=True
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["contact_set"].queryset = _visible_contact_sets(request)
 
 
 @extend_schema_view(
@@ -73,6 +108,7 @@ class FunctionUpdateInput(RejectImmutableFieldsMixin, serializers.Serializer):
         parameters=[
             OpenApiParameter("status", str, enum=["active", "inactive", "all"]),
             OpenApiParameter("organisation", int, description="This organisation and below"),
+            OpenApiParameter("person", int, description="One person's functions"),
         ]
     )
 )
@@ -94,9 +130,12 @@ class FunctionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             if organisation is None:
                 return Function.objects.none()
         status_filter = params.get("status", "all" if self.action != "list" else "active")
-        return selectors.function_list(
+        queryset = selectors.function_list(
             user=self.request.user, organisation=organisation, status=status_filter
         )
+        if params.get("person", "").isdigit():
+            queryset = queryset.filter(person_id=int(params["person"]))
+        return queryset
 
     @extend_schema(request=FunctionCreateInput, responses={201: FunctionOutput})
     def create(self, request: Request) -> Response:
@@ -108,7 +147,7 @@ class FunctionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=FunctionUpdateInput, responses={200: FunctionOutput})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         function = self.get_object()
-        serializer = FunctionUpdateInput(data=request.data)
+        serializer = FunctionUpdateInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         function = services.function_update(
             actor=request.user, function=function, **serializer.validated_data
