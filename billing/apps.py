@@ -5,3 +5,24 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        # Scope billing rows through the one access module (the extension point of
+        # clubadmin.access): by the club's path, and a person always sees their own rows.
+        from billing import models
+        from clubadmin import access
+
+        access.register_scoped_model(models.FeeSchedule, organisation_path="club__path")
+        for model in (
+            models.VolunteerContract,
+            models.ExemptionAgreement,
+            models.VolunteerHours,
+            models.PaymentPreference,
+            models.InstalmentPlan,
+        ):
+            access.register_scoped_model(
+                model, organisation_path="club__path", own_person="person_id"
+            )
+        access.register_scoped_model(
+            models.TrialPeriod, organisation_path="team__path", own_person="person_id"
+        )

@@ -1,0 +1,495 @@
+"""The adapter between the register and the price engine (issue 5), and the dues preview.
+
+- `season_config(club, season)`: the club's stored fee schedule as a `SeasonConfig`.
+- `person_facts(club, season, persons)`: `PersonFacts` built from memberships, functions,
+  guardians, contracts, agreements, volunteer hours and payment preferences, in a bounded
+  number of queries whatever the number of persons (a whole club included).
+- `dues_preview(user, target, season)`: the engine's dues for a person, a family or a club,
+  with D-11 hardship lines redacted for everyone but the club's general manager.
+
+Reads only: writes are in billing.services.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+
+from billing import pricing
+from billing.models import (
+    ActivityGroup,
+    ExemptionAgreement,
+    FeeSchedule,
+    PaymentPreference,
+    VolunteerContract,
+    VolunteerHours,
+)
+from clubadmin import access
+from clubadmin.capabilities import Capability
+from members.models import (
+    Family,
+    Function,
+    GuardianRelation,
+    Membership,
+    MembershipCategory,
+    MembershipStatus,
+    Organisation,
+    OrganisationType,
+    Person,
+    User,
+)
+
+NO_FEE_SCHEDULE = "The club has no fee schedule for {season}."
+GENERAL_MANAGER = "general-manager"
+PLAYER_CODES = ("player", "licensed-player")
+# D-10: the register's function types as the engine's role kinds. Board functions are the
+# main board at club level and a group board in a group.
+BOARD_CODES = ("board-member", "chair")
+ROLE_KINDS_BY_CODE = {
+    "team-leader": pricing.RoleKind.TEAM_LEADER,
+    "head-coach": pricing.RoleKind.HEAD_COACH,
+    "assistant-coach": pricing.RoleKind.ASSISTANT_COACH,
+    "coach": pricing.RoleKind.COACH,
+    "referee": pricing.RoleKind.REFEREE,
+    "volunteer": pricing.RoleKind.VOLUNTEER,
+    "general-manager": pricing.RoleKind.OFFICIAL,
+    "treasurer": pricing.RoleKind.OFFICIAL,
+    "membership-registrar": pricing.RoleKind.OFFICIAL,
+}
+FACT_FUNCTION_CODES = (*PLAYER_CODES, *BOARD_CODES, *ROLE_KINDS_BY_CODE)
+# D-01/D-05: membership categories as the engine's registered membership types. Junior,
+# senior and pensioner memberships are ordinary ones: the engine prices them by age.
+ENGINE_MEMBERSHIP_TYPES = {
+    MembershipCategory.FAMILY: pricing.MembershipType.FAMILY,
+    MembershipCategory.HONORARY: pricing.MembershipType.HONORARY,
+}
+
+
+class NoFeeSchedule(LookupError):
+    pass
+
+
+def _season_range(season: int) -> tuple[datetime.date, datetime.date]:
+    return datetime.date(season, 1, 1), datetime.date(season, 12, 31)
+
+
+# ------------------------------------------------------------------ fee schedule
+
+
+def fee_schedule(club: Organisation, season: int) -> FeeSchedule | None:
+    return (
+        FeeSchedule.objects.filter(club=club, season=season)
+        .prefetch_related(
+            Prefetch(
+                "activity_groups",
+                queryset=ActivityGroup.objects.prefetch_related("cohort_fees").order_by(
+                    "position", "pk"
+                ),
+            )
+        )
+        .first()
+    )
+
+
+def season_config(club: Organisation, season: int) -> pricing.SeasonConfig:
+    """The club's SeasonConfig for `season` (3 queries). Raises NoFeeSchedule."""
+    schedule = fee_schedule(club, season)
+    if schedule is None:
+        raise NoFeeSchedule(NO_FEE_SCHEDULE.format(season=season))
+    return schedule.to_config()
+
+
+# ------------------------------------------------------------------ the adapter
+
+
+def _season_memberships(club: Organisation, season: int) -> QuerySet[Membership]:
+    """Memberships of the club that may be invoiced for the season (as
+    members.selectors_memberships.invoiceable_memberships: ended ones never again)."""
+    first, last = _season_range(season)
+    return (
+        Membership.objects.filter(club=club, start_date__lte=last)
+        .exclude(status=MembershipStatus.ENDED)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+    )
+
+
+def _season_functions(club: Organisation, season: int) -> QuerySet[Function]:
+    """Functions in the club or below it that overlap the season and matter to pricing."""
+    first, last = _season_range(season)
+    return Function.objects.filter(
+        Q(to_date__isnull=True) | Q(to_date__gte=first),
+        from_date__lte=last,
+        organisation__path__startswith=club.path,
+        function_type__code__in=FACT_FUNCTION_CODES,
+    )
+
+
+def club_person_ids(club: Organisation, season: int) -> list[int]:
+    """Everyone the engine prices for the club's season: members and function holders."""
+    members = _season_memberships(club, season).filter(person_id=OuterRef("pk"))
+    holders = _season_functions(club, season).filter(person_id=OuterRef("pk"))
+    return list(
+        Person.objects.filter(Q(Exists(members)) | Q(Exists(holders)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def related_person_ids(club: Organisation, season: int, person_ids: Iterable[int]) -> list[int]:
+    """`person_ids` with whom their dues depend on (engine: "the person, their family and
+    their guardians"): the rest of their families, their guardians, and the holders of
+    roles in their teams (D-10 caps assistant coaches per team). Three queries."""
+    ids = set(person_ids)
+    memberships = _season_memberships(club, season)
+    families = memberships.filter(person_id__in=ids, family__isnull=False).values("family_id")
+    ids |= set(memberships.filter(family_id__in=families).values_list("person_id", flat=True))
+    ids |= set(
+        GuardianRelation.objects.filter(child_id__in=ids).values_list("guardian_id", flat=True)
+    )
+    functions = _season_functions(club, season)
+    teams = functions.filter(
+        person_id__in=ids,
+        function_type__code__in=PLAYER_CODES,
+        organisation__organisation_type=OrganisationType.TEAM,
+    ).values("organisation_id")
+    ids |= set(
+        functions.filter(organisation_id__in=teams)
+        .exclude(function_type__code__in=PLAYER_CODES)
+        .values_list("person_id", flat=True)
+    )
+    return sorted(ids)
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """The club's groups and teams: the group (and its engine code) of each organisation."""
+
+    organisations: dict[int, Organisation]
+    group_of: dict[int, Organisation | None]
+    codes: dict[int, str]
+
+    def code(self, organisation_id: int) -> str | None:
+        group = self.group_of.get(organisation_id)
+        return None if group is None else self.codes.get(group.pk)
+
+    def team_id(self, organisation_id: int) -> int | None:
+        organisation = self.organisations.get(organisation_id)
+        if organisation is None or organisation.organisation_type != OrganisationType.TEAM:
+            return None
+        return organisation.pk
+
+
+def _tree(club: Organisation, season: int) -> _Tree:
+    """Two queries: the organisations below the club and the schedule's group links."""
+    organisations = {
+        o.pk: o
+        for o in Organisation.objects.filter(path__startswith=club.path).only(
+            "pk", "path", "organisation_type", "sport", "name"
+        )
+    }
+    by_path = {o.path: o for o in organisations.values()}
+    group_of: dict[int, Organisation | None] = {}
+    for organisation in organisations.values():
+        group_of[organisation.pk] = None
+        step = Organisation.steplen
+        for end in range(len(organisation.path), 0, -step):
+            candidate = by_path.get(organisation.path[:end])
+            if candidate and candidate.organisation_type == OrganisationType.GROUP:
+                group_of[organisation.pk] = candidate
+                break
+    linked = dict(
+        ActivityGroup.objects.filter(
+            fee_schedule__club=club, fee_schedule__season=season, organisation__isnull=False
+        ).values_list("organisation_id", "code")
+    )
+    codes = {
+        o.pk: linked.get(o.pk) or (o.sport or o.name).casefold()
+        for o in organisations.values()
+        if o.organisation_type == OrganisationType.GROUP
+    }
+    return _Tree(organisations, group_of, codes)
+
+
+def person_facts(
+    club: Organisation, season: int, persons: Iterable[int] | None = None
+) -> list[pricing.PersonFacts]:
+    """PersonFacts for `persons` (ids; None = everyone of the club's season), in a constant
+    number of queries. Pass what `related_person_ids` returns to price a person or family
+    exactly as the season run does. Persons without a birth date cannot be priced and are
+    left out."""
+    ids = None if persons is None else sorted(set(persons))
+    tree = _tree(club, season)
+    people = Person.objects.filter(birth_date__isnull=False)
+    people = people.filter(pk__in=club_person_ids(club, season) if ids is None else ids)
+    people = people.only("pk", "birth_date", "gender").prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=_season_memberships(club, season)
+            .select_related("membership_type", "family")
+            .order_by("start_date", "pk"),
+            to_attr="billing_memberships",
+        ),
+        Prefetch(
+            "functions",
+            queryset=_season_functions(club, season)
+            .select_related("function_type")
+            .order_by("from_date", "pk"),
+            to_attr="billing_functions",
+        ),
+        Prefetch(
+            "children_relations",
+            queryset=GuardianRelation.objects.order_by("child_id"),
+            to_attr="billing_children",
+        ),
+    )
+    extras = _Extras.load(club, season, ids, tree)
+    return [_facts(person, season, tree, extras) for person in people.order_by("pk")]
+
+
+@dataclass(frozen=True)
+class _Extras:
+    """Billing's own rows about persons, by person id (five queries)."""
+
+    contracts: set[int]
+    agreements: dict[int, list[pricing.Agreement]]
+    hours: dict[int, Decimal]
+    methods: dict[int, str]
+
+    @classmethod
+    def load(cls, club: Organisation, season: int, ids: list[int] | None, tree: _Tree) -> _Extras:
+        first, last = _season_range(season)
+        person_filter = {} if ids is None else {"person_id__in": ids}
+        contracts = set(
+            VolunteerContract.objects.filter(club=club, signed_on__lte=last, **person_filter)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
+            .values_list("person_id", flat=True)
+        )
+        agreements: dict[int, list[pricing.Agreement]] = defaultdict(list)
+        rows = ExemptionAgreement.objects.filter(club=club, season=season, **person_filter)
+        children: dict[int, list[int]] = defaultdict(list)
+        through = ExemptionAgreement.children.through.objects.filter(
+            exemptionagreement__in=rows
+        ).order_by("person_id")
+        for agreement_id, child_id in through.values_list("exemptionagreement_id", "person_id"):
+            children[agreement_id].append(child_id)
+        for row in rows.order_by("pk"):
+            agreements[row.person_id].append(_agreement(row, tuple(children[row.pk]), tree))
+        hours = dict(
+            VolunteerHours.objects.filter(club=club, season=season, **person_filter)
+            .values("person_id")
+            .annotate(total=Sum("hours"))
+            .values_list("person_id", "total")
+        )
+        methods = dict(
+            PaymentPreference.objects.filter(club=club, **person_filter).values_list(
+                "person_id", "method"
+            )
+        )
+        return cls(contracts, agreements, hours, methods)
+
+
+def _agreement(
+    row: ExemptionAgreement, child_ids: tuple[int, ...], tree: _Tree
+) -> pricing.Agreement:
+    return pricing.Agreement(
+        rule_id=row.rule_id,
+        for_self=row.for_self,
+        for_children=row.for_children,
+        child_ids=child_ids,
+        group=tree.codes.get(row.group_id) if row.group_id else None,
+        team_id=row.team_id,
+        fee_kinds=tuple(pricing.FeeKind(kind) for kind in row.fee_kinds),
+        percent=row.percent.normalize() if row.percent is not None else None,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+    )
+
+
+def _facts(person: Person, season: int, tree: _Tree, extras: _Extras) -> pricing.PersonFacts:
+    memberships = person.billing_memberships
+    family = next((m.family for m in reversed(memberships) if m.family_id), None)
+    resignations = [m.resignation_received_on for m in memberships if m.resignation_received_on]
+    activities: list[pricing.Activity] = []
+    roles: list[pricing.Role] = []
+    for function in person.billing_functions:
+        _add_function(function, tree, activities, roles)
+    return pricing.PersonFacts(
+        person_id=person.pk,
+        birth_date=person.birth_date,
+        gender=person.gender,
+        family_id=family.pk if family else None,
+        family_contact=bool(family and family.contact_person_id == person.pk),
+        memberships=tuple(
+            pricing.Membership(
+                ENGINE_MEMBERSHIP_TYPES.get(m.membership_type.category, "ordinary"),
+                m.start_date,
+                m.end_date,
+            )
+            for m in memberships
+        ),
+        resigned_on=min(resignations) if resignations else None,
+        payment_method=pricing.PaymentMethod(
+            extras.methods.get(person.pk, pricing.PaymentMethod.INVOICE)
+        ),
+        activities=tuple(activities),
+        roles=tuple(roles),
+        volunteer_contract_signed=person.pk in extras.contracts,
+        agreements=tuple(extras.agreements.get(person.pk, ())),
+        children_ids=tuple(r.child_id for r in person.billing_children),
+        volunteer_hours=extras.hours.get(person.pk, Decimal(0)),
+    )
+
+
+def _add_function(
+    function: Function,
+    tree: _Tree,
+    activities: list[pricing.Activity],
+    roles: list[pricing.Role],
+) -> None:
+    code = function.function_type.code
+    organisation = tree.organisations[function.organisation_id]
+    group = tree.code(organisation.pk)
+    team_id = tree.team_id(organisation.pk)
+    if code in PLAYER_CODES:
+        if group is not None:  # a player on a team or in a group (D-07)
+            activities.append(
+                pricing.Activity(group, function.from_date, team_id=team_id, end=function.to_date)
+            )
+    elif code in BOARD_CODES:
+        if organisation.organisation_type == OrganisationType.CLUB:
+            roles.append(pricing.Role(pricing.RoleKind.MAIN_BOARD))
+        elif organisation.organisation_type == OrganisationType.GROUP:
+            roles.append(pricing.Role(pricing.RoleKind.GROUP_BOARD, group=group))
+    else:
+        roles.append(pricing.Role(ROLE_KINDS_BY_CODE[code], group=group, team_id=team_id))
+
+
+# ------------------------------------------------------------------ the preview
+
+
+def is_general_manager(user: User | None, club: Organisation) -> bool:
+    """D-11: the club's general manager (an active general-manager function in the club)."""
+    if user is None or not user.is_authenticated or user.person_id is None:
+        return False
+    return (
+        Function.objects.active()
+        .filter(person_id=user.person_id, organisation=club, function_type__code=GENERAL_MANAGER)
+        .exists()
+    )
+
+
+def may_preview_club(user: User | None, club: Organisation) -> bool:
+    """Administrators of the club's members or billing see every member's preview."""
+    return access.has_capability(user, Capability.MEMBERS_MANAGE, club) or access.has_capability(
+        user, Capability.BILLING_MANAGE, club
+    )
+
+
+@dataclass(frozen=True)
+class DuesPreview:
+    """What a preview page or the API shows. `names` holds the display name of every person
+    in the dues (one query); `redacted` says whether D-11 lines were hidden."""
+
+    club: Organisation
+    season: int
+    config: pricing.SeasonConfig
+    redacted: bool
+    names: dict[int, str]
+    person: pricing.PersonDues | None = None
+    family: pricing.FamilyDues | None = None
+    season_dues: pricing.SeasonDues | None = None
+
+    @property
+    def family_rows(self) -> list[tuple[pricing.PersonDues, str]]:
+        members = self.family.members if self.family else ()
+        return [(dues, self.names.get(dues.person_id, "")) for dues in members]
+
+
+def _redact_family(dues: pricing.FamilyDues) -> pricing.FamilyDues:
+    return dataclasses.replace(dues, members=tuple(member.redacted() for member in dues.members))
+
+
+def _names(ids: Iterable[int]) -> dict[int, str]:
+    return {
+        p.pk: p.full_name
+        for p in Person.objects.filter(pk__in=list(ids)).only(
+            "pk", "first_name", "middle_name", "last_name"
+        )
+    }
+
+
+def dues_preview(
+    user: User | None,
+    target: Person | Family | Organisation,
+    season: int,
+    *,
+    club: Organisation | None = None,
+) -> DuesPreview:
+    """The engine's dues for a person (in `club`), a family or a whole club, redacted (D-11)
+    unless `user` is the club's general manager. Access is the caller's job (the views and
+    the API fetch the target with 404 for missing and forbidden). Raises NoFeeSchedule and
+    pricing.PricingError."""
+    if isinstance(target, Family):
+        club = target.club
+    elif isinstance(target, Organisation):
+        club = target
+    assert club is not None, "a person's preview needs the club"
+    config = season_config(club, season)
+    redact = not is_general_manager(user, club)
+    if isinstance(target, Organisation):
+        dues = pricing.price_season(config, person_facts(club, season))
+        if redact:
+            dues = dataclasses.replace(
+                dues,
+                persons=tuple(p.redacted() for p in dues.persons),
+                families=tuple(_redact_family(f) for f in dues.families),
+            )
+        return DuesPreview(
+            club,
+            season,
+            config,
+            redact,
+            _names(p.person_id for p in dues.persons),
+            season_dues=dues,
+        )
+    if isinstance(target, Family):
+        seed = (
+            _season_memberships(club, season)
+            .filter(family=target)
+            .values_list("person_id", flat=True)
+        )
+        facts = person_facts(club, season, related_person_ids(club, season, seed))
+        family_dues = pricing.price_family(config, facts, target.pk)
+        if redact:
+            family_dues = _redact_family(family_dues)
+        names = _names(member.person_id for member in family_dues.members)
+        return DuesPreview(club, season, config, redact, names, family=family_dues)
+    facts = person_facts(club, season, related_person_ids(club, season, [target.pk]))
+    person_dues = pricing.price_person(config, facts, target.pk)
+    if redact:
+        person_dues = person_dues.redacted()
+    return DuesPreview(
+        club, season, config, redact, {target.pk: target.full_name}, person=person_dues
+    )
+
+
+def person_clubs(person: Person) -> QuerySet[Organisation]:
+    """The clubs of the person's memberships that are not ended, newest first."""
+    memberships = Membership.objects.filter(person=person, club=OuterRef("pk")).exclude(
+        status=MembershipStatus.ENDED
+    )
+    return Organisation.objects.filter(Exists(memberships)).order_by("name", "pk")
+
+
+def belongs_to_club(person: Person, club: Organisation) -> bool:
+    """A person has a membership in the club or a function in it or below it."""
+    return (
+        Membership.objects.filter(person=person, club=club).exists()
+        or Function.objects.filter(person=person, organisation__path__startswith=club.path).exists()
+    )

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("persons/<int:pk>/dues/", views.person_dues, name="person-dues"),
+    path("families/<int:pk>/dues/", views.family_dues, name="family-dues"),
+    path("clubs/<int:pk>/dues/", views.club_dues, name="club-dues"),
+    path("teams/<int:pk>/eligibility/", views.team_eligibility, name="team-eligibility"),
+]
