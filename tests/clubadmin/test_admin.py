@@ -154,3 +154,41 @@ def test_person_admin_shows_contact_sets_read_only(world):
     assert not formsets["contact_sets"].has_add_permission
     html = response.content.decode()
     assert world.function_a.organisation.name in html
+
+
+def _person_admin_data(person, **changes):
+    data = {
+        "first_name": person.first_name,
+        "middle_name": person.middle_name,
+        "last_name": person.last_name,
+        "gender": person.gender,
+        "birth_date": person.birth_date.isoformat(),
+        **{
+            f"{prefix}-{key}": value
+            for prefix in ("contact_sets", "bank_accounts", "functions")
+            for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+        },
+    }
+    data.update(changes)
+    return data
+
+
+def test_p05_admin_name_change_needs_confirmation_and_issues_a_new_sports_id(world):
+    from members.models import Person, SportsIdHistory
+
+    client = world.client("federation_staff")
+    url = f"/admin/members/person/{world.player_a.pk}/change/"
+    old_id = world.player_a.sports_id
+
+    response = client.post(url, _person_admin_data(world.player_a, last_name="Ødegaard"))
+    assert response.status_code == 200
+    assert "confirm_identity_change" in response.context["adminform"].form.errors
+    assert Person.objects.get(pk=world.player_a.pk).last_name == "Ødegård"
+
+    response = client.post(
+        url, _person_admin_data(world.player_a, last_name="Ødegaard", confirm_identity_change="on")
+    )
+    assert response.status_code == 302
+    person = Person.objects.get(pk=world.player_a.pk)
+    assert person.last_name == "Ødegaard" and person.sports_id != old_id
+    assert SportsIdHistory.objects.filter(person=person, sports_id=old_id).exists()
