@@ -26,6 +26,17 @@ DEMO_CLUB_NAME = "Sagene IF"
 DEMO_CLUB_ORGANISATION_NUMBER = "991002006"
 DEMO_CLUB_BANK_ACCOUNT = "15061234567"
 
+# Person statuses (drawn from the generator's second random stream).
+DECEASED_FROM_AGE = 60
+DECEASED_SHARE_OF_OLD = 0.025  # of persons aged 60+: about 0.3 % of the register (P-06)
+RESERVED_SHARE = 0.03  # reserved against the data wash (P-07)
+HIDE_ADDRESS_SHARE = 0.02  # P-08
+HIDE_EMAIL_SHARE = 0.01
+HIDE_PHONE_SHARE = 0.03
+PREVIOUS_SPORTS_ID_SHARE = 0.005  # P-05
+LICENSED_AGES = (13, 35)
+LICENSED_SHARE = 0.3  # of players of these ages with an active player function (P-15)
+
 PERSONS_PER_CLUB = 400
 MIN_CLUBS = 3
 DUPLICATE_SPACING = (35, 100)  # one duplicate record every 35..100 persons: about 1.5 %
@@ -45,6 +56,7 @@ MEMBERSHIP_REGISTRAR = "membership-registrar"
 REFEREE = "referee"
 FEDERATION_STAFF = "federation-staff"
 VOLUNTEER = "volunteer"
+LICENSED_PLAYER = "licensed-player"  # members migration 0006 (P-15: licensed, one at a time)
 FUNCTION_TYPE_CODES = (
     MEMBER,
     PLAYER,
@@ -60,6 +72,7 @@ FUNCTION_TYPE_CODES = (
     REFEREE,
     FEDERATION_STAFF,
     VOLUNTEER,
+    LICENSED_PLAYER,
 )
 
 MALE = "male"
@@ -712,6 +725,17 @@ class PlannedPerson:
     functions: list[PlannedFunction] = field(default_factory=list)
     login: str = ""
     duplicate_of: int | None = None
+    # P-06: a deceased person's open functions end on the date of death.
+    is_deceased: bool = False
+    date_of_death: datetime.date | None = None
+    # P-07: reserved against the data wash.
+    reserved_against_data_wash: bool = False
+    # P-08: parts of the standard contact set hidden from the public.
+    hide_address: bool = False
+    hide_email: bool = False
+    hide_phone: bool = False
+    # P-05: the person had another sports id before (e.g. registered with unknown gender).
+    has_previous_sports_id: bool = False
 
     @property
     def national_person_id(self) -> str:
@@ -810,6 +834,20 @@ class RegisterGenerator:
         self.club_weights = list(_cumulative(club.weight for club in plan.clubs))
         self.last_name_weights = list(_cumulative(LAST_NAME_WEIGHTS))
         self.federation_staff = 0
+        # A second stream for the person statuses (deceased, reserved, hidden contact data,
+        # licences): tuning them does not change the households drawn from `rng`.
+        self.status_rng = random.Random(rng.getrandbits(64))  # noqa: S311 (demo data)
+        # The sport group of each team and group: licensed players are registered there.
+        self.sport_group_of = {
+            id(organisation): group.organisation
+            for club in plan.clubs
+            for group in club.groups
+            for organisation in (
+                group.organisation,
+                *(team.organisation for team in group.youth_teams.values()),
+                *(team.organisation for team in group.senior_teams.values()),
+            )
+        }
         self.teams_by_organisation = {
             id(team.organisation): team
             for club in plan.clubs
@@ -834,6 +872,8 @@ class RegisterGenerator:
                 return
             person.index = self.emitted
             self.emitted += 1
+            if allow_duplicates:
+                self._assign_status(person)
             yield person
             if allow_duplicates and self.next_duplicate_at <= self.emitted < self.count:
                 self.next_duplicate_at = self.emitted + self.rng.randint(*DUPLICATE_SPACING)
@@ -841,7 +881,39 @@ class RegisterGenerator:
                 duplicate.index = self.emitted
                 self.emitted += 1
                 self.duplicates += 1
+                self._assign_status(duplicate)
                 yield duplicate
+
+    # -------------------------------------------------------------------------- statuses
+
+    def _assign_status(self, person: PlannedPerson) -> None:
+        """Deceased (P-06), reserved against the data wash (P-07), hidden contact data
+        (P-08), a previous sports id (P-05) and licensed players (P-15), drawn from
+        `status_rng`. Logins and their families never get any of these."""
+        rng = self.status_rng
+        age = person.age
+        if age >= DECEASED_FROM_AGE and rng.random() < DECEASED_SHARE_OF_OLD:
+            _make_deceased(rng, person)
+        person.reserved_against_data_wash = rng.random() < RESERVED_SHARE
+        person.hide_address = rng.random() < HIDE_ADDRESS_SHARE
+        person.hide_email = bool(person.email) and rng.random() < HIDE_EMAIL_SHARE
+        person.hide_phone = bool(person.phone) and rng.random() < HIDE_PHONE_SHARE
+        person.has_previous_sports_id = rng.random() < PREVIOUS_SPORTS_ID_SHARE
+        if (
+            not person.is_deceased
+            and LICENSED_AGES[0] <= age <= LICENSED_AGES[1]
+            and rng.random() < LICENSED_SHARE
+        ):
+            self._add_licence_function(person)
+
+    def _add_licence_function(self, person: PlannedPerson) -> None:
+        """P-15: at most one licensed function of a type per person, in the sport group of
+        the player's first active player function."""
+        for function in person.functions:
+            group = self.sport_group_of.get(id(function.organisation))
+            if function.function_type == PLAYER and function.to_date is None and group:
+                person.functions.append(PlannedFunction(group, LICENSED_PLAYER, function.from_date))
+                return
 
     # ------------------------------------------------------------------------ households
 
@@ -1216,6 +1288,26 @@ def _cumulative(weights: Iterable[float]) -> Iterator[float]:
     for weight in weights:
         total += weight
         yield total
+
+
+def _make_deceased(rng: random.Random, person: PlannedPerson) -> None:
+    """P-06: the date of death is after the birth date (and after every function started)
+    and not in the future; open functions end on it."""
+    earliest = max(
+        _add_years(person.birth_date, DECEASED_FROM_AGE),
+        *(function.from_date for function in person.functions),
+    )
+    if earliest > LAST_JOIN_DATE:
+        return
+    died = date_between(rng, earliest, LAST_JOIN_DATE)
+    person.is_deceased = True
+    person.date_of_death = died
+    person.functions = [
+        function
+        if function.to_date is not None and function.to_date <= died
+        else function._replace(to_date=died)
+        for function in person.functions
+    ]
 
 
 def _add_typo(rng: random.Random, person: PlannedPerson) -> None:

@@ -156,6 +156,8 @@ class Function(models.Model):
             models.Index(fields=["person", "to_date"], name="function_person_idx"),
             models.Index(fields=["organisation", "function_type"], name="function_org_type_idx"),
             models.Index(fields=["function_type", "person"], name="function_type_person_idx"),
+            # "the persons of this club": access scoping and club-scoped search (P-03).
+            models.Index(fields=["organisation", "person"], name="function_org_person_idx"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,8 @@ from collections import Counter, defaultdict
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import Count
+from django.db import connection
+from django.db.models import Count, F, Q
 from stdnum.no import kontonr, orgnr
 
 from clubadmin import access, demo_data
@@ -27,7 +28,22 @@ from clubadmin.management.commands.seed_demo import (
     TOO_FEW_PERSONS,
     USERNAMES_TAKEN,
 )
-from members.models import Function, Organisation, OrganisationType, Person, User
+from members import rules
+from members.models import (
+    ContactSet,
+    Function,
+    FunctionType,
+    Organisation,
+    OrganisationType,
+    Person,
+    SportsIdHistory,
+    User,
+)
+from tests.members.factories import (
+    ContactSetFactory,
+    FunctionFactory,
+    PersonFactory,
+)
 
 PERSONS = 300
 SEED = 7
@@ -36,9 +52,20 @@ LOGIN_NAMES = ("forbund", "dagligleder", "lagleder", "dommer", "forelder")
 
 @pytest.fixture(autouse=True)
 def _function_types(request):
-    """seed_demo needs the function types of the data migration (see tests/conftest.py)."""
+    """seed_demo needs the function types of the data migrations (see tests/conftest.py):
+    0002's, and the licensed player of 0006 (P-15), which a flushed database lacks too."""
     if "django_db" in request.keywords:
         request.getfixturevalue("default_function_types")
+        FunctionType.objects.get_or_create(
+            code=demo_data.LICENSED_PLAYER,
+            defaults={
+                "number": 17,
+                "name": "Lisensspiller",
+                "capabilities": [],
+                "organisation_types": ["club", "group"],
+                "is_licensed": True,
+            },
+        )
 
 
 def seed(persons: int = PERSONS, seed: int = SEED, *, reset: bool = True) -> str:
@@ -48,21 +75,33 @@ def seed(persons: int = PERSONS, seed: int = SEED, *, reset: bool = True) -> str
 
 
 def person_rows() -> list[tuple]:
+    """Each person with their standard contact set (P-08)."""
     return list(
-        Person.objects.order_by("national_person_id").values_list(
+        Person.objects.filter(contact_sets__is_standard=True)
+        .order_by("national_person_id")
+        .values_list(
             "national_person_id",
+            "sports_id",
             "first_name",
             "middle_name",
             "last_name",
             "gender",
             "birth_date",
-            "email",
-            "phone",
-            "street",
-            "postcode",
-            "city",
+            "is_deceased",
+            "date_of_death",
+            "reserved_against_data_wash",
+            "contact_sets__email",
+            "contact_sets__mobile",
+            "contact_sets__street",
+            "contact_sets__postcode",
+            "contact_sets__city",
+            "contact_sets__country",
         )
     )
+
+
+def standard_contacts() -> list[ContactSet]:
+    return list(ContactSet.objects.filter(is_standard=True).select_related("person"))
 
 
 def function_rows() -> list[tuple]:
@@ -82,6 +121,8 @@ def function_rows() -> list[tuple]:
 def table_counts() -> dict[str, int]:
     return {
         "persons": Person.objects.count(),
+        "contact sets": ContactSet.objects.count(),
+        "previous sports ids": SportsIdHistory.objects.count(),
         "functions": Function.objects.count(),
         "organisations": Organisation.objects.count(),
         "users": User.objects.count(),
@@ -177,8 +218,37 @@ def test_bulk_rows_have_no_history_and_ids_follow_on():
 
     assert Person.history.count() == 0
     assert Function.history.count() == 0
-    # The sequence moved past the COPYed ids: the ORM can add persons.
-    assert Person.objects.create(first_name="Ny", last_name="Person").pk == PERSONS + 1
+    assert ContactSet.history.count() == 0
+    # The sequences moved past the COPYed ids and sports id serials: the ORM can add persons.
+    person = Person.objects.create(first_name="Ny", last_name="Person", sports_id="x")
+    assert person.pk == PERSONS + 1
+    assert ContactSet.objects.create(person=person, is_standard=True).pk == PERSONS + 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('members_sports_id_serial')")
+        serial = cursor.fetchone()[0]
+    assert not Person.objects.filter(sports_id__endswith=f"{serial:07d}").exists()
+    assert not SportsIdHistory.objects.filter(sports_id__endswith=f"{serial:07d}").exists()
+
+
+@pytest.mark.django_db
+def test_reset_empties_every_register_table_and_restarts_sports_ids(world):
+    """--reset empties contact sets, previous sports ids and the rest of the register, also
+    rows that seed_demo did not write, and restarts the sports id sequence (P-05)."""
+    extra = PersonFactory(first_name="Ekstra")
+    ContactSetFactory(person=extra, label="Hytta")
+    SportsIdHistory.objects.create(person=extra, sports_id="01010100000001")
+    FunctionFactory(person=extra, organisation=world.club_a)
+
+    seed()
+
+    first = person_rows()
+    assert not Person.objects.filter(first_name="Ekstra").exists()
+    assert not ContactSet.objects.filter(label="Hytta").exists()
+    assert not SportsIdHistory.objects.filter(sports_id="01010100000001").exists()
+    assert ContactSet.history.count() == 0
+    assert not Organisation.objects.filter(pk=world.club_a.pk).exists()
+    seed()
+    assert person_rows() == first  # same sports ids too
 
 
 # ------------------------------------------------------------------------ the organisations
@@ -274,9 +344,11 @@ def test_the_parent_has_children_playing_in_the_demo_club():
     club = demo_club()
 
     assert list(parent.functions.values_list("function_type__code", flat=True)) == ["member"]
+    address = parent.contact_sets.get(is_standard=True)
     children = Person.objects.filter(
-        street=parent.street,
-        postcode=parent.postcode,
+        contact_sets__is_standard=True,
+        contact_sets__street=address.street,
+        contact_sets__postcode=address.postcode,
         last_name=parent.last_name,
         birth_date__year__gte=2008,
     )
@@ -324,9 +396,12 @@ def test_register_looks_norwegian():
     ages = [demo_data.age_on_reference_date(p.birth_date) for p in persons]
     assert min(ages) >= 5 and max(ages) <= 85
     assert sum(age < 18 for age in ages) > len(ages) / 4  # many children
-    assert all(re.fullmatch(r"\+47[49]\d{7}", p.phone) for p in persons if p.phone)
-    assert all(re.fullmatch(r"\d{4}", p.postcode) for p in persons)
-    domains = Counter(p.email.split("@")[1] for p in persons if p.email)
+    contacts = standard_contacts()
+    assert len(contacts) == len(persons)
+    assert all(re.fullmatch(r"\+47[49]\d{7}", c.mobile) for c in contacts if c.mobile)
+    assert all(re.fullmatch(r"\d{4}", c.postcode) for c in contacts)
+    assert {c.country for c in contacts} == {"NO"}
+    domains = Counter(c.email.split("@")[1] for c in contacts if c.email)
     assert domains.keys() <= {*demo_data.EMAIL_DOMAINS}
     assert len({p.national_person_id for p in persons}) == len(persons)
 
@@ -336,7 +411,8 @@ def test_families_share_an_address():
     seed()
 
     households = (
-        Person.objects.values("street", "postcode", "last_name")
+        ContactSet.objects.filter(is_standard=True)
+        .values("street", "postcode", "person__last_name")
         .annotate(n=Count("id"))
         .filter(n__gte=3)
     )
@@ -365,6 +441,84 @@ def test_some_persons_are_registered_twice_in_different_clubs():
         and difflib.SequenceMatcher(None, a.full_name, b.full_name).ratio() >= 0.8
     ]
     assert pairs
+
+
+@pytest.mark.django_db
+def test_every_person_has_exactly_one_standard_contact_set():
+    """P-08: all contact data lives in contact sets, one standard set per person."""
+    seed()
+
+    per_person = Counter(
+        ContactSet.objects.filter(is_standard=True).values_list("person_id", flat=True)
+    )
+    assert set(per_person) == set(Person.objects.values_list("pk", flat=True))
+    assert set(per_person.values()) == {1}
+    assert ContactSet.objects.count() == PERSONS
+    assert set(ContactSet.objects.values_list("label", flat=True)) == {"Privat"}
+    assert ContactSet.objects.filter(hide_address=True).exists()
+    for contact in standard_contacts()[:50]:
+        contact.full_clean()
+    logins = User.objects.filter(username__in=LOGIN_NAMES).select_related("person")
+    for user in logins:
+        assert user.email == user.person.contact_sets.get(is_standard=True).email
+
+
+@pytest.mark.django_db
+def test_sports_ids_are_unique_and_follow_the_format():
+    """P-05: birth date, gender digit and a serial of the register's sequence."""
+    seed()
+
+    persons = list(Person.objects.all())
+    assert len({p.sports_id for p in persons}) == PERSONS
+    for person in persons:
+        serial = int(person.sports_id[7:])
+        assert person.sports_id == rules.format_sports_id(person.birth_date, person.gender, serial)
+    previous = list(SportsIdHistory.objects.select_related("person"))
+    current = {p.sports_id for p in persons}
+    assert all(old.sports_id not in current for old in previous)
+    assert all(old.sports_id[6] == "0" for old in previous)  # first registered: gender unknown
+
+
+@pytest.mark.django_db
+def test_deceased_persons_follow_p06():
+    """P-06: a few old persons are deceased, died after birth and not in the future; their
+    functions ended by then."""
+    seed(persons=3000)
+
+    deceased = Person.objects.filter(is_deceased=True)
+    assert 1 <= deceased.count() <= 30
+    for person in deceased:
+        assert person.birth_date < person.date_of_death <= demo_data.LAST_JOIN_DATE
+        assert demo_data.age_on_reference_date(person.birth_date) >= demo_data.DECEASED_FROM_AGE
+        assert not person.functions.filter(
+            Q(to_date__isnull=True) | Q(to_date__gt=person.date_of_death)
+        ).exists()
+    assert not Person.objects.filter(is_deceased=False, date_of_death__isnull=False).exists()
+    reserved = Person.objects.filter(reserved_against_data_wash=True).count()
+    assert 0.01 * 3000 <= reserved <= 0.06 * 3000  # P-07: a few per cent
+
+
+@pytest.mark.django_db
+def test_licensed_players_hold_at_most_one_licensed_function():
+    """P-15: only the licensed player type is licensed, at most one at a time per person,
+    registered in a sport group; every function's contact is the standard set (P-10)."""
+    seed(persons=1000)
+
+    licensed = Function.objects.filter(is_licensed=True)
+    assert licensed.exists()
+    assert set(licensed.values_list("function_type__code", flat=True)) == {"licensed-player"}
+    assert set(licensed.values_list("organisation__organisation_type", flat=True)) == {"group"}
+    assert (
+        Function.objects.filter(function_type__code="licensed-player")
+        .filter(is_licensed=False)
+        .count()
+        == 0
+    )
+    per_person = Counter(licensed.values_list("person_id", flat=True))
+    assert set(per_person.values()) == {1}
+    assert set(Function.objects.values_list("contact", flat=True)) == {"person_standard"}
+    assert not Function.objects.filter(contact_set__isnull=False).exists()
+    assert not licensed.filter(person__birth_date__gt=F("from_date")).exists()
 
 
 # --------------------------------------------------------------------- the pure generators
@@ -430,3 +584,17 @@ def test_children_sometimes_carry_a_parents_contact():
 
     shared = [person for person in people if person.age < 13 and person.email in adult_emails]
     assert shared  # M-14's trap
+
+
+def test_statuses_are_drawn_for_ordinary_persons_only():
+    _, people = generated(20000)
+    logins_and_family = people[: len(demo_data.LOGINS) + 1 + len(demo_data.PARENT_CHILDREN)]
+
+    assert not any(
+        p.is_deceased or p.reserved_against_data_wash or p.has_previous_sports_id
+        for p in logins_and_family
+    )
+    deceased = [p for p in people if p.is_deceased]
+    assert 0.001 <= len(deceased) / len(people) <= 0.006  # about 0.3 %
+    assert all(p.age >= demo_data.DECEASED_FROM_AGE for p in deceased)
+    assert all(p.date_of_death <= demo_data.LAST_JOIN_DATE for p in deceased)

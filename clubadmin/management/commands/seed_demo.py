@@ -2,10 +2,13 @@
 
     manage.py seed_demo --persons 2000 --seed 1 [--reset]
 
-The organisation tree goes in through treebeard's `load_bulk`; persons and functions are
-streamed into PostgreSQL with COPY in one transaction, so that a federation-sized register
-(1,000,000 persons) takes minutes. What the data looks like is planned in `clubadmin.demo_data`.
-Bulk rows get no history rows (django-simple-history only sees ORM saves).
+The organisation tree goes in through treebeard's `load_bulk`; persons, their standard
+contact sets (P-08), previous sports ids (P-05) and functions are streamed into PostgreSQL with
+COPY in one transaction, so that a federation-sized register (1,000,000 persons) takes minutes.
+What the data looks like is planned in `clubadmin.demo_data`. Bulk rows get no history rows
+(django-simple-history only sees ORM saves). Sports ids come from the register's sequence
+(`members_sports_id_serial`), which `--reset` restarts, so the same size and seed give the same
+sports ids.
 """
 
 from __future__ import annotations
@@ -31,7 +34,25 @@ from clubadmin.demo_data import (
     RegisterGenerator,
     plan_organisations,
 )
-from members.models import Function, FunctionType, Organisation, Person, User
+from members import rules
+from members.models import (
+    BankAccount,
+    Competence,
+    ContactSet,
+    Function,
+    FunctionContact,
+    FunctionType,
+    Licence,
+    LicenceEvent,
+    LicencePeriod,
+    LicenceType,
+    Organisation,
+    Person,
+    SportsIdHistory,
+    Transfer,
+    TransferEvent,
+    User,
+)
 
 ALREADY_PRESENT = "Demo data already present; nothing done."
 TOO_FEW_PERSONS = "--persons must be at least %(minimum)s (the logins and their families)."
@@ -44,9 +65,29 @@ DEMO_USERNAMES = (*(login.username for login in LOGINS), SUPERUSER_NAME)
 CHUNK_SIZE = 25_000
 PROGRESS_EVERY = 250_000
 
-# The tables --reset empties. Function types stay: they come from a data migration.
-REGISTER_MODELS = (Function, Person, Organisation, User)
+# The tables --reset empties (with their history tables). Function and competence types stay:
+# they come from data migrations.
+REGISTER_MODELS = (
+    Function,
+    Person,
+    Organisation,
+    User,
+    ContactSet,
+    BankAccount,
+    Competence,
+    Licence,
+    LicenceEvent,
+    LicencePeriod,
+    LicenceType,
+    Transfer,
+    TransferEvent,
+    SportsIdHistory,
+)
+SPORTS_ID_SEQUENCE = "members_sports_id_serial"
+STANDARD_CONTACT_LABEL = "Privat"
 
+# The generated columns (first_name_folded, last_name_folded) are computed by PostgreSQL and
+# must not be listed.
 PERSON_COLUMNS = (
     "id",
     "first_name",
@@ -55,21 +96,41 @@ PERSON_COLUMNS = (
     "gender",
     "birth_date",
     "national_person_id",
-    "email",
-    "phone",
+    "sports_id",
+    "is_deceased",
+    "date_of_death",
+    "reserved_against_data_wash",
+    "created_at",
+    "updated_at",
+)
+CONTACT_SET_COLUMNS = (
+    "person_id",
+    "label",
+    "is_standard",
     "street",
     "postcode",
     "city",
     "country",
+    "email",
+    "mobile",
+    "phone",
+    "fax",
+    "hide_address",
+    "hide_email",
+    "hide_phone",
+    "hide_fax",
     "created_at",
     "updated_at",
 )
+SPORTS_ID_HISTORY_COLUMNS = ("person_id", "sports_id", "replaced_at")
 FUNCTION_COLUMNS = (
     "person_id",
     "organisation_id",
     "function_type_id",
     "from_date",
     "to_date",
+    "contact",
+    "is_licensed",
     "created_at",
     "updated_at",
 )
@@ -79,6 +140,9 @@ FUNCTION_COLUMNS = (
 class WrittenRegister:
     persons: int = 0
     functions: int = 0
+    deceased: int = 0
+    licensed: int = 0
+    previous_sports_ids: int = 0
     login_persons: dict[str, tuple[int, PlannedPerson]] = field(default_factory=dict)
 
 
@@ -91,7 +155,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="Empty persons, functions, organisations and users first (other superusers stay).",
+            help=(
+                "Empty the register first: persons with their contact sets, accounts, sports ids, "
+                "functions, licences, competences, transfers, organisations and users (other "
+                "superusers stay)."
+            ),
         )
 
     def handle(self, *args: Any, persons: int, seed: int, reset: bool, **options: Any) -> None:
@@ -114,9 +182,10 @@ class Command(BaseCommand):
             create_logins(written.login_persons)
         analyze_register()
         self.stdout.write(
-            f"Seeded {written.persons} persons ({generator.duplicates} of them registered twice), "
-            f"{written.functions} functions and {sum(1 for _ in plan.federation.walk())} "
-            f"organisations in {len(plan.clubs)} clubs."
+            f"Seeded {written.persons} persons ({generator.duplicates} of them registered twice, "
+            f"{written.deceased} deceased, {written.previous_sports_ids} with a previous sports "
+            f"id), {written.functions} functions ({written.licensed} licensed) and "
+            f"{sum(1 for _ in plan.federation.walk())} organisations in {len(plan.clubs)} clubs."
         )
         self._print_logins(written)
 
@@ -155,11 +224,15 @@ def _raw_cursor() -> psycopg.Cursor:
 
 
 def reset_register() -> None:
-    """Empty persons, functions, organisations, users and their history (TRUNCATE ... CASCADE
-    also empties every table that points at them). Superusers other than the demo's `admin`
-    survive, without their person link, so that a reset does not lock out the operator."""
+    """Empty the register (persons, contact sets, bank accounts, functions, licences,
+    competences, transfers, previous sports ids, organisations, users) and their history
+    (TRUNCATE ... CASCADE also empties every table that points at them), and restart the
+    sports id sequence. Superusers other than the demo's `admin` survive, without their
+    person link, so that a reset does not lock out the operator."""
     tables = [model._meta.db_table for model in REGISTER_MODELS]
-    tables += [model.history.model._meta.db_table for model in REGISTER_MODELS]
+    tables += [
+        model.history.model._meta.db_table for model in REGISTER_MODELS if hasattr(model, "history")
+    ]
     users = sql.Identifier(User._meta.db_table)
     # TRUNCATE refuses tables with pending deferred foreign-key checks: run them now.
     connection.check_constraints()
@@ -179,6 +252,9 @@ def reset_register() -> None:
         cursor.execute("UPDATE seed_demo_kept_users SET person_id = NULL")
         cursor.execute(sql.SQL("INSERT INTO {} SELECT * FROM seed_demo_kept_users").format(users))
         cursor.execute("DROP TABLE seed_demo_kept_users")
+        cursor.execute(
+            sql.SQL("ALTER SEQUENCE {} RESTART").format(sql.Identifier(SPORTS_ID_SEQUENCE))
+        )
         cursor.execute(
             sql.SQL(
                 "SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(MAX(id), 0) + 1, false) "
@@ -214,16 +290,18 @@ def describe_tree(plan: OrganisationPlan) -> str:
     return ", ".join(parts)
 
 
-def function_type_ids() -> dict[str, int]:
-    ids = dict(
-        FunctionType.objects.filter(code__in=demo_data.FUNCTION_TYPE_CODES).values_list(
-            "code", "id"
-        )
-    )
-    missing = sorted(set(demo_data.FUNCTION_TYPE_CODES) - set(ids))
+def function_types() -> dict[str, tuple[int, bool]]:
+    """Id and `is_licensed` of each function type the demo uses, by code."""
+    types = {
+        code: (type_id, is_licensed)
+        for code, type_id, is_licensed in FunctionType.objects.filter(
+            code__in=demo_data.FUNCTION_TYPE_CODES
+        ).values_list("code", "id", "is_licensed")
+    }
+    missing = sorted(set(demo_data.FUNCTION_TYPE_CODES) - set(types))
     if missing:
         raise CommandError(FUNCTION_TYPES_MISSING % {"codes": ", ".join(missing)})
-    return ids
+    return types
 
 
 def reserve_person_ids(count: int) -> int:
@@ -238,41 +316,91 @@ def reserve_person_ids(count: int) -> int:
     return first_id
 
 
+def reserve_sports_id_serials(count: int) -> int:
+    """Take a block of `count` serials from the sports id sequence (P-05); returns the first."""
+    with _raw_cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT setval({0}, nextval({0}) + %s - 1)").format(
+                sql.Literal(SPORTS_ID_SEQUENCE)
+            ),
+            [count],
+        )
+        last = cursor.fetchone()[0]
+    return last - count + 1
+
+
+@dataclass
+class Rows:
+    """The rows of one chunk, by table."""
+
+    persons: list[tuple[object, ...]] = field(default_factory=list)
+    contact_sets: list[tuple[object, ...]] = field(default_factory=list)
+    previous_sports_ids: list[tuple[object, ...]] = field(default_factory=list)
+    functions: list[tuple[object, ...]] = field(default_factory=list)
+
+    def clear(self) -> None:
+        for rows in (self.persons, self.contact_sets, self.previous_sports_ids, self.functions):
+            rows.clear()
+
+
 def write_register(
     generator: RegisterGenerator, progress: Callable[[int], None]
 ) -> WrittenRegister:
-    """Stream the generator's persons and functions into the database, chunk by chunk."""
-    type_ids = function_type_ids()
+    """Stream the generator's persons, contact sets and functions into the database, chunk by
+    chunk."""
+    types = function_types()
     first_id = reserve_person_ids(generator.count)
+    # One serial per person, and a block for previous sports ids (about 0.5 %, P-05).
+    spare_serials = generator.count // 50 + 10
+    first_serial = reserve_sports_id_serials(generator.count + spare_serials)
+    spare = iter(
+        range(first_serial + generator.count, first_serial + generator.count + spare_serials)
+    )
     now = timezone.now()
     written = WrittenRegister()
-    persons: list[tuple[object, ...]] = []
-    functions: list[tuple[object, ...]] = []
+    rows = Rows()
     with _raw_cursor() as cursor:
         for person in generator.persons():
             person_id = first_id + person.index
-            persons.append(_person_row(person_id, person, now))
-            functions.extend(
-                (
-                    person_id,
-                    f.organisation.id,
-                    type_ids[f.function_type],
-                    f.from_date,
-                    f.to_date,
-                    now,
-                    now,
-                )
-                for f in person.functions
+            sports_id = rules.format_sports_id(
+                person.birth_date, person.gender, first_serial + person.index
             )
+            rows.persons.append(_person_row(person_id, person, sports_id, now))
+            rows.contact_sets.append(_contact_set_row(person_id, person, now))
+            if person.has_previous_sports_id:
+                serial = next(spare, None)
+                if serial is not None:
+                    # Registered first with unknown gender: the old id still finds them (P-05).
+                    old = rules.format_sports_id(person.birth_date, "unknown", serial)
+                    rows.previous_sports_ids.append((person_id, old, now))
+            for function in person.functions:
+                type_id, is_licensed = types[function.function_type]
+                written.licensed += is_licensed
+                rows.functions.append(
+                    (
+                        person_id,
+                        function.organisation.id,
+                        type_id,
+                        function.from_date,
+                        function.to_date,
+                        FunctionContact.PERSON_STANDARD.value,
+                        is_licensed,
+                        now,
+                        now,
+                    )
+                )
+            written.deceased += person.is_deceased
             if person.login:
                 written.login_persons[person.login] = (person_id, person)
-            if len(persons) >= CHUNK_SIZE:
-                _flush(cursor, persons, functions, written, progress)
-        _flush(cursor, persons, functions, written, progress)
+            if len(rows.persons) >= CHUNK_SIZE:
+                _flush(cursor, rows, written, progress)
+        _flush(cursor, rows, written, progress)
     return written
 
 
-def _person_row(person_id: int, person: PlannedPerson, now: object) -> tuple[object, ...]:
+def _person_row(
+    person_id: int, person: PlannedPerson, sports_id: str, now: object
+) -> tuple[object, ...]:
     return (
         person_id,
         person.first_name,
@@ -281,33 +409,54 @@ def _person_row(person_id: int, person: PlannedPerson, now: object) -> tuple[obj
         person.gender,
         person.birth_date,
         person.national_person_id,
-        person.email,
-        person.phone,
+        sports_id,
+        person.is_deceased,
+        person.date_of_death,
+        person.reserved_against_data_wash,
+        now,
+        now,
+    )
+
+
+def _contact_set_row(person_id: int, person: PlannedPerson, now: object) -> tuple[object, ...]:
+    """The standard contact set (P-08): the person's private address, e-mail and mobile."""
+    return (
+        person_id,
+        STANDARD_CONTACT_LABEL,
+        True,
         person.street,
         person.postcode,
         person.city,
         "NO",
+        person.email,
+        person.phone,
+        "",
+        "",
+        person.hide_address,
+        person.hide_email,
+        person.hide_phone,
+        False,
         now,
         now,
     )
 
 
 def _flush(
-    cursor: Any,
-    persons: list[tuple[object, ...]],
-    functions: list[tuple[object, ...]],
-    written: WrittenRegister,
-    progress: Callable[[int], None],
+    cursor: Any, rows: Rows, written: WrittenRegister, progress: Callable[[int], None]
 ) -> None:
-    _copy(cursor, Person._meta.db_table, PERSON_COLUMNS, persons)
-    _copy(cursor, Function._meta.db_table, FUNCTION_COLUMNS, functions)
+    _copy(cursor, Person._meta.db_table, PERSON_COLUMNS, rows.persons)
+    _copy(cursor, ContactSet._meta.db_table, CONTACT_SET_COLUMNS, rows.contact_sets)
+    _copy(
+        cursor, SportsIdHistory._meta.db_table, SPORTS_ID_HISTORY_COLUMNS, rows.previous_sports_ids
+    )
+    _copy(cursor, Function._meta.db_table, FUNCTION_COLUMNS, rows.functions)
     before = written.persons
-    written.persons += len(persons)
-    written.functions += len(functions)
+    written.persons += len(rows.persons)
+    written.functions += len(rows.functions)
+    written.previous_sports_ids += len(rows.previous_sports_ids)
     if written.persons // PROGRESS_EVERY > before // PROGRESS_EVERY:
         progress(written.persons)
-    persons.clear()
-    functions.clear()
+    rows.clear()
 
 
 def _copy(
@@ -322,6 +471,7 @@ def _copy(
 
 
 def create_logins(login_persons: dict[str, tuple[int, PlannedPerson]]) -> None:
+    # E-mail of the login: the person's standard contact set holds the same address (P-08).
     for login in LOGINS:
         person_id, person = login_persons[login.username]
         User.objects.create_user(
@@ -340,7 +490,10 @@ def create_logins(login_persons: dict[str, tuple[int, PlannedPerson]]) -> None:
 
 def analyze_register() -> None:
     """Fresh planner statistics after a bulk load, so that the first queries are not slow."""
-    tables = [model._meta.db_table for model in (Person, Function, Organisation)]
+    tables = [
+        model._meta.db_table
+        for model in (Person, ContactSet, SportsIdHistory, Function, Organisation)
+    ]
     with _raw_cursor() as cursor:
         cursor.execute(
             sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, tables)))
