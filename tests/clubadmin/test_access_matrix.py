@@ -240,6 +240,40 @@ CASES = [
 ]
 
 
+ADMIN_ONLY = frozenset({"federation_staff"})
+CASES += [
+    Case(
+        f"admin {model} list",
+        Capability.ADMIN_ACCESS,
+        get(lambda w, model=model: f"/admin/members/{model}/"),
+        200,
+        ADMIN_DENIED,
+        302,
+        allowed=ADMIN_ONLY,
+    )
+    for model in (
+        "licence",
+        "competence",
+        "transfer",
+        "licenceperiod",
+        "licencetype",
+        "competencetype",
+        "functiontype",
+        "user",
+    )
+] + [
+    Case(
+        "admin person change page with contact and account inlines",
+        Capability.PERSONS_EDIT,
+        get(lambda w: f"/admin/members/person/{w.player_a.pk}/change/"),
+        200,
+        ADMIN_DENIED,
+        302,
+        allowed=ADMIN_ONLY,
+    ),
+]
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_access_matrix(world: World, case: Case, role: str) -> None:
