@@ -18,6 +18,7 @@ from clubadmin.admin import ScopedModelAdmin
 from clubadmin.capabilities import Capability
 from members import services
 from members.models import (
+    ORGANISATION_DATA_FIELDS,
     BankAccount,
     Competence,
     CompetenceType,
@@ -41,23 +42,7 @@ class OrganisationAddForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = [
-            "parent",
-            "name",
-            "organisation_type",
-            "is_active",
-            "organisation_number",
-            "sport",
-            "street",
-            "postcode",
-            "city",
-            "country",
-            "email",
-            "phone",
-            "bank_account",
-            "kid_algorithm",
-            "kid_length",
-        ]
+        fields = ["parent", "organisation_type", *ORGANISATION_DATA_FIELDS]
 
 
 @admin.register(Organisation)
@@ -70,22 +55,7 @@ class OrganisationAdmin(ScopedModelAdmin):
     search_fields = ("name", "organisation_number", "city")
     ordering = ("path",)
     list_per_page = 50
-    fields = (
-        "name",
-        "organisation_type",
-        "is_active",
-        "organisation_number",
-        "sport",
-        "street",
-        "postcode",
-        "city",
-        "country",
-        "email",
-        "phone",
-        "bank_account",
-        "kid_algorithm",
-        "kid_length",
-    )
+    fields = ("organisation_type", *ORGANISATION_DATA_FIELDS)
 
     def get_form(self, request: HttpRequest, obj: Organisation | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
         if obj is not None:

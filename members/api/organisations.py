@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from clubadmin import access
 from members import selectors, services
 from members.api.common import RejectImmutableFieldsMixin
-from members.models import Organisation, OrganisationType
+from members.models import ORGANISATION_DATA_FIELDS, Organisation, OrganisationType
 
 
 class OrganisationOutput(serializers.ModelSerializer):
@@ -21,25 +21,7 @@ class OrganisationOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Organisation
-        fields = [
-            "id",
-            "name",
-            "organisation_type",
-            "parent",
-            "depth",
-            "is_active",
-            "organisation_number",
-            "sport",
-            "street",
-            "postcode",
-            "city",
-            "country",
-            "email",
-            "phone",
-            "bank_account",
-            "kid_algorithm",
-            "kid_length",
-        ]
+        fields = ["id", "organisation_type", "parent", "depth", *ORGANISATION_DATA_FIELDS]
 
     def get_parent(self, organisation: Organisation) -> int | None:
         parents = self.context.get("parents", {})
@@ -52,23 +34,7 @@ class OrganisationCreateInput(serializers.ModelSerializer):
 
     class Meta:
         model = Organisation
-        fields = [
-            "parent",
-            "name",
-            "organisation_type",
-            "is_active",
-            "organisation_number",
-            "sport",
-            "street",
-            "postcode",
-            "city",
-            "country",
-            "email",
-            "phone",
-            "bank_account",
-            "kid_algorithm",
-            "kid_length",
-        ]
+        fields = ["parent", "organisation_type", *ORGANISATION_DATA_FIELDS]
         extra_kwargs = {"organisation_number": {"validators": []}}
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -83,21 +49,7 @@ class OrganisationUpdateInput(RejectImmutableFieldsMixin, serializers.ModelSeria
 
     class Meta:
         model = Organisation
-        fields = [
-            "name",
-            "is_active",
-            "organisation_number",
-            "sport",
-            "street",
-            "postcode",
-            "city",
-            "country",
-            "email",
-            "phone",
-            "bank_account",
-            "kid_algorithm",
-            "kid_length",
-        ]
+        fields = [*ORGANISATION_DATA_FIELDS]
         extra_kwargs = {"organisation_number": {"validators": []}}
 
 

@@ -23,6 +23,7 @@ from members.models.memberships import (
     VerificationStatus,
 )
 from members.models.organisations import (
+    ORGANISATION_DATA_FIELDS,
     ORGANISATION_LEVELS,
     KidAlgorithm,
     Organisation,
@@ -41,6 +42,7 @@ from members.models.persons import (
 from members.models.transfers import Transfer, TransferEvent, TransferStatus, TransferType
 
 __all__ = [
+    "ORGANISATION_DATA_FIELDS",
     "ORGANISATION_LEVELS",
     "BankAccount",
     "BankAccountType",

@@ -35,6 +35,25 @@ ORGANISATION_LEVELS = {
 }
 
 
+# An organisation's own data: set when it is registered and changeable later. Its place in the
+# tree and its type are not (no moving records across clubs through an update).
+ORGANISATION_DATA_FIELDS = (
+    "name",
+    "is_active",
+    "organisation_number",
+    "sport",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "email",
+    "phone",
+    "bank_account",
+    "kid_algorithm",
+    "kid_length",
+)
+
+
 class KidAlgorithm(models.TextChoices):
     MOD10 = "MOD10", _("MOD10 (Luhn)")
     MOD11 = "MOD11", _("MOD11")

@@ -11,6 +11,7 @@ from stdnum.no import kontonr, orgnr
 
 from clubadmin.capabilities import Capability
 from members.models import (
+    ORGANISATION_DATA_FIELDS,
     ORGANISATION_LEVELS,
     Organisation,
     OrganisationType,
@@ -29,23 +30,7 @@ PARENT_INACTIVE = _("The parent organisation is not active.")
 
 IMMUTABLE_ORGANISATION_FIELDS = frozenset({"path", "depth", "numchild", "organisation_type"})
 
-EDITABLE_ORGANISATION_FIELDS = frozenset(
-    {
-        "name",
-        "is_active",
-        "organisation_number",
-        "sport",
-        "street",
-        "postcode",
-        "city",
-        "country",
-        "email",
-        "phone",
-        "bank_account",
-        "kid_algorithm",
-        "kid_length",
-    }
-)
+EDITABLE_ORGANISATION_FIELDS = frozenset(ORGANISATION_DATA_FIELDS)
 
 
 def _normalise_numbers(values: dict[str, Any]) -> dict[str, Any]:

@@ -280,23 +280,42 @@ def contact_edit(request: HttpRequest, pk: int, set_pk: int) -> HttpResponse:
     return _contact_form_page(request, person, contact_set, save)
 
 
-def _contact_action(request: HttpRequest, pk: int, set_pk: int, action: Callable) -> HttpResponse:
-    contact_set = _contact_set_or_404(request, pk, set_pk)
-    person = contact_set.person
+def _run_record_action(
+    request: HttpRequest,
+    person: Person,
+    run: Callable[[], object],
+    list_context: Callable[[HttpRequest, Person], dict],
+    list_template: str,
+    tab: str,
+) -> HttpResponse:
+    """Run a service on one of the person's records (a contact set or an account); answer
+    with the refreshed list for HTMX, else redirect to the tab. Forbidden is a 404."""
     error_message = ""
     try:
-        action(actor=request.user, contact_set=contact_set)
+        run()
     except PermissionDenied as error:
         raise Http404 from error
     except ValidationError as error:
         error_message = " ".join(error.messages)
     if request.htmx:
         person.refresh_from_db()
-        context = _contact_context(request, person) | {"error": error_message}
-        return render(request, "members/person/_contact_list.html", context)
+        context = list_context(request, person) | {"error": error_message}
+        return render(request, list_template, context)
     if error_message:
         messages.error(request, error_message)
-    return redirect("members:person-contacts", pk=person.pk)
+    return redirect(tab, pk=person.pk)
+
+
+def _contact_action(request: HttpRequest, pk: int, set_pk: int, action: Callable) -> HttpResponse:
+    contact_set = _contact_set_or_404(request, pk, set_pk)
+    return _run_record_action(
+        request,
+        contact_set.person,
+        lambda: action(actor=request.user, contact_set=contact_set),
+        _contact_context,
+        "members/person/_contact_list.html",
+        "members:person-contacts",
+    )
 
 
 @login_required
@@ -412,21 +431,14 @@ def _account_action(
     request: HttpRequest, pk: int, account_pk: int, action: Callable
 ) -> HttpResponse:
     account = _account_or_404(request, pk, account_pk)
-    person = account.person
-    error_message = ""
-    try:
-        action(actor=request.user, account=account)
-    except PermissionDenied as error:
-        raise Http404 from error
-    except ValidationError as error:
-        error_message = " ".join(error.messages)
-    if request.htmx:
-        person.refresh_from_db()
-        context = _account_context(request, person) | {"error": error_message}
-        return render(request, "members/person/_account_list.html", context)
-    if error_message:
-        messages.error(request, error_message)
-    return redirect("members:person-accounts", pk=person.pk)
+    return _run_record_action(
+        request,
+        account.person,
+        lambda: action(actor=request.user, account=account),
+        _account_context,
+        "members/person/_account_list.html",
+        "members:person-accounts",
+    )
 
 
 @login_required
