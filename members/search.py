@@ -60,6 +60,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 from clubadmin import access
@@ -132,10 +133,19 @@ ORDERING_CHOICES = ("", *ORDERINGS, *(f"-{name}" for name in ORDERINGS))
 
 # Error messages (STYLE 14), reused by the tests.
 NO_CRITERION = _("Give at least one search criterion (P-02).")
-TOO_MANY_NAME_PARTS = _("Give at most %(count)s name parts.") % {"count": MAX_NAME_PARTS}
-NAME_PART_TOO_LONG = _("A name part can have at most %(count)s characters.") % {
-    "count": MAX_PART_LENGTH
-}
+
+
+def _formatted_lazily(message: Promise, **values: object) -> Promise:
+    """`lazy_message % values` would translate once, at import; this formats per use."""
+    return lazy(lambda: str(message) % values, str)()
+
+
+TOO_MANY_NAME_PARTS = _formatted_lazily(
+    _("Give at most %(count)s name parts."), count=MAX_NAME_PARTS
+)
+NAME_PART_TOO_LONG = _formatted_lazily(
+    _("A name part can have at most %(count)s characters."), count=MAX_PART_LENGTH
+)
 INVALID_GENDER = _("Choose male, female or unknown.")
 INVALID_DATE = _("Enter a date as DD.MM.YYYY or YYYY-MM-DD.")
 INVALID_YEAR = _("Enter a year with four digits.")
