@@ -1,6 +1,14 @@
 from django.urls import path
 
-from members.views import memberships, organisations, person_card, person_functions, search
+from members.views import (
+    duplicates,
+    memberships,
+    merges,
+    organisations,
+    person_card,
+    person_functions,
+    search,
+)
 
 app_name = "members"
 urlpatterns = [
@@ -20,4 +28,6 @@ urlpatterns = [
     *person_functions.urlpatterns,
     *search.urlpatterns,
     *memberships.urlpatterns,
+    *duplicates.urlpatterns,
+    *merges.urlpatterns,
 ]

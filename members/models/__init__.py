@@ -1,6 +1,17 @@
 """Models of the members app, one module per area; imported here so Django finds them."""
 
 from members.models.competences import Competence, CompetenceType
+from members.models.duplicates import (
+    CandidateSource,
+    CandidateStatus,
+    DetectionChunk,
+    DetectionRun,
+    DuplicateCandidate,
+    MatchModel,
+    MergeState,
+    PersonMerge,
+    RunState,
+)
 from members.models.functions import Function, FunctionContact, FunctionQuerySet, FunctionType
 from members.models.licences import (
     Licence,
@@ -46,9 +57,14 @@ __all__ = [
     "ORGANISATION_LEVELS",
     "BankAccount",
     "BankAccountType",
+    "CandidateSource",
+    "CandidateStatus",
     "Competence",
     "CompetenceType",
     "ContactSet",
+    "DetectionChunk",
+    "DetectionRun",
+    "DuplicateCandidate",
     "Family",
     "Fold",
     "Function",
@@ -63,15 +79,19 @@ __all__ = [
     "LicencePeriod",
     "LicenceStatus",
     "LicenceType",
+    "MatchModel",
     "Membership",
     "MembershipCategory",
     "MembershipStatus",
     "MembershipType",
     "MembershipVerification",
+    "MergeState",
     "Organisation",
     "OrganisationType",
     "PeriodKind",
     "Person",
+    "PersonMerge",
+    "RunState",
     "SendingMethod",
     "SportsIdHistory",
     "Transfer",

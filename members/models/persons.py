@@ -60,6 +60,18 @@ class Person(models.Model):
         output_field=models.CharField(max_length=100),
         db_persist=True,
     )
+    # P-14: a person merged into another keeps their row (so the merge can be undone) but
+    # is left out of search, lists and duplicate detection.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_persons",
+        verbose_name=_("merged into"),
+    )
+    # The person's id in the system they were imported from (issue 4, import_persons).
+    source_id = models.CharField(_("source id"), max_length=100, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -93,10 +105,22 @@ class Person(models.Model):
             GinIndex(
                 OpClass(F("first_name_folded"), name="gin_trgm_ops"), name="person_first_name_trgm"
             ),
+            models.Index(
+                fields=["source_id"], name="person_source_id_idx", condition=~Q(source_id="")
+            ),
+            models.Index(
+                fields=["merged_into"],
+                name="person_merged_into_idx",
+                condition=Q(merged_into__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
     @property
     def full_name(self) -> str:
