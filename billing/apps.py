@@ -26,3 +26,11 @@ class BillingConfig(AppConfig):
         access.register_scoped_model(
             models.TrialPeriod, organisation_path="team__path", own_person="person_id"
         )
+        # The family limit and the due date come from the club's fee schedule (issue 5).
+        from billing.membership_settings import membership_settings
+        from members import club_settings
+
+        club_settings.register_provider(membership_settings)
+        from billing.invoicing.scoping import register_invoicing_models  # issue 6
+
+        register_invoicing_models()

@@ -58,18 +58,27 @@ class FeeSchedule(models.Model):
     family_fee = MoneyField(_("family fee"), null=True, blank=True, **MONEY)
     family_max_members = models.PositiveSmallIntegerField(_("family size limit"), default=7)
     invoice_fee = MoneyField(_("invoice fee (M-10)"), null=True, blank=True, **MONEY)
-    invoice_fee_kinds = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    invoice_fee_kinds = ArrayField(
+        models.CharField(max_length=20),
+        default=list,
+        blank=True,
+        verbose_name=_("invoice fee on invoices of"),
+    )
     volunteer_fee = MoneyField(_("volunteer-work fee (M-15)"), null=True, blank=True, **MONEY)
     volunteer_invoice_date = models.DateField(
         _("volunteer-work invoice date"), null=True, blank=True
     )
     volunteer_due_date = models.DateField(_("volunteer-work due date"), null=True, blank=True)
-    volunteer_min_age = models.PositiveSmallIntegerField(default=12)
-    volunteer_max_age = models.PositiveSmallIntegerField(default=80)
+    volunteer_min_age = models.PositiveSmallIntegerField(_("volunteer-work from age"), default=12)
+    volunteer_max_age = models.PositiveSmallIntegerField(_("volunteer-work until age"), default=80)
     volunteer_refund_per_hour = MoneyField(_("refund per hour"), default=Decimal(100), **MONEY)
-    volunteer_refund_capped = models.BooleanField(default=True)
+    volunteer_refund_capped = models.BooleanField(_("refund at most the fee"), default=True)
     rules = models.JSONField(_("reductions and exemptions"), default=list)
-    rounding_unit = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal(1))
+    # D-11: the fixed help text printed on every invoice (public support schemes, whom to ask)
+    invoice_help_text = models.TextField(_("help text on every invoice (D-11)"), blank=True)
+    rounding_unit = models.DecimalField(
+        _("rounding unit"), max_digits=4, decimal_places=2, default=Decimal(1)
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -268,8 +277,12 @@ class CohortFee(models.Model):
 class VolunteerContract(models.Model):
     """D-10: role exemptions require a signed volunteer contract on file."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    club = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
+    )
+    club = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("club")
+    )
     signed_on = models.DateField(_("signed on"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
@@ -318,32 +331,54 @@ class ExemptionAgreement(models.Model):
     the general manager (D-11, confidential): for the person and/or their children, in one
     group or team or the whole club, for the season."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    club = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
+    )
+    club = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("club")
+    )
     season = models.PositiveSmallIntegerField(_("season"))
     kind = models.CharField(_("kind"), max_length=20, choices=AgreementKind.choices)
     rule_id = models.CharField(_("rule"), max_length=50)
     for_self = models.BooleanField(_("for the person"), default=True)
     for_children = models.BooleanField(_("for their children"), default=False)
-    children = models.ManyToManyField(Person, blank=True, related_name="+")
+    children = models.ManyToManyField(
+        Person, blank=True, related_name="+", verbose_name=_("children")
+    )
     group = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("group"),
     )
     team = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("team"),
     )
-    fee_kinds = ArrayField(models.CharField(max_length=20), default=list)
+    fee_kinds = ArrayField(models.CharField(max_length=20), default=list, verbose_name=_("fees"))
     percent = models.DecimalField(
+        _("percentage"),
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
-    valid_from = models.DateField(null=True, blank=True)
-    valid_until = models.DateField(null=True, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
     )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -370,8 +405,12 @@ class ExemptionAgreement(models.Model):
 class VolunteerHours(models.Model):
     """M-15: hours of volunteer work in a season (NOK 100 back per hour in the example)."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    club = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
+    )
+    club = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("club")
+    )
     season = models.PositiveSmallIntegerField(_("season"))
     hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=2, default=Decimal(0))
 
@@ -394,15 +433,24 @@ class VolunteerHours(models.Model):
 class PaymentPreference(models.Model):
     """M-10: how a person pays the club; without a row the person pays by invoice."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    club = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
+    )
+    club = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("club")
+    )
     method = models.CharField(
+        _("payment method"),
         max_length=10,
         choices=[(method.value, method.value) for method in pricing.PaymentMethod],
         default=pricing.PaymentMethod.INVOICE,
     )
 
+    history = HistoricalRecords()
+
     class Meta:
+        verbose_name = _("payment preference")
+        verbose_name_plural = _("payment preferences")
         constraints = [
             models.UniqueConstraint(fields=["person", "club"], name="payment_preference_once")
         ]
@@ -415,8 +463,12 @@ class TrialPeriod(models.Model):
     """D-06: a new player may train with a team for up to 3 weeks before registering; one who
     comes from another club only after the former club agreed."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    team = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
+    )
+    team = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("team")
+    )
     start_date = models.DateField(_("start"))
     from_other_club = models.BooleanField(_("comes from another club"), default=False)
     former_club_agreed = models.BooleanField(_("former club agreed"), default=False)
@@ -473,3 +525,6 @@ class Instalment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number}: {self.amount}"
+
+
+from billing.models_invoicing import *  # noqa: E402, F403  (issue 6)

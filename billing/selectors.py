@@ -64,15 +64,23 @@ ROLE_KINDS_BY_CODE = {
 }
 FACT_FUNCTION_CODES = (*PLAYER_CODES, *BOARD_CODES, *ROLE_KINDS_BY_CODE)
 # D-01/D-05: membership categories as the engine's registered membership types. Junior,
-# senior and pensioner memberships are ordinary ones: the engine prices them by age.
+# senior, pensioner and other memberships pay their category's fee when the schedule gives
+# one, else the ordinary fee (the engine prices them by age, e.g. the pensioner fee from 67).
 ENGINE_MEMBERSHIP_TYPES = {
+    MembershipCategory.ORDINARY: pricing.MembershipType.ORDINARY,
+    MembershipCategory.JUNIOR: pricing.MembershipType.JUNIOR,
+    MembershipCategory.SENIOR: pricing.MembershipType.SENIOR,
+    MembershipCategory.PENSIONER: pricing.MembershipType.PENSIONER,
+    MembershipCategory.OTHER: pricing.MembershipType.OTHER,
     MembershipCategory.FAMILY: pricing.MembershipType.FAMILY,
     MembershipCategory.HONORARY: pricing.MembershipType.HONORARY,
 }
 
 
 class NoFeeSchedule(LookupError):
-    pass
+    def __init__(self, season: int) -> None:
+        self.text = pricing.Text(NO_FEE_SCHEDULE, (("season", season),))  # billing.texts
+        super().__init__(str(self.text))
 
 
 def _season_range(season: int) -> tuple[datetime.date, datetime.date]:
@@ -101,7 +109,7 @@ def season_config(club: Organisation, season: int) -> pricing.SeasonConfig:
     """The club's SeasonConfig for `season` (3 queries). Raises NoFeeSchedule."""
     schedule = fee_schedule(club, season)
     if schedule is None:
-        raise NoFeeSchedule(NO_FEE_SCHEDULE.format(season=season))
+        raise NoFeeSchedule(season)
     return schedule.to_config()
 
 
@@ -136,6 +144,7 @@ def club_person_ids(club: Organisation, season: int) -> list[int]:
     holders = _season_functions(club, season).filter(person_id=OuterRef("pk"))
     return list(
         Person.objects.filter(Q(Exists(members)) | Q(Exists(holders)))
+        .filter(merged_into__isnull=True)  # P-14: a merged person is priced as the survivor
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views
+from billing import urls_pages, views
 
 app_name = "billing"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("families/<int:pk>/dues/", views.family_dues, name="family-dues"),
     path("clubs/<int:pk>/dues/", views.club_dues, name="club-dues"),
     path("teams/<int:pk>/eligibility/", views.team_eligibility, name="team-eligibility"),
+    *urls_pages.urlpatterns,  # fee schedules and agreements
 ]

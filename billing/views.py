@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from billing import pricing, selectors, selectors_eligibility
+from billing import pricing, selectors, selectors_eligibility, texts
 from clubadmin import access
 from clubadmin.capabilities import Capability
 from members.models import (
@@ -84,9 +84,9 @@ def _render_preview(request, template, context, preview_call):  # type: ignore[n
     try:
         context["preview"] = preview_call()
     except selectors.NoFeeSchedule as error:
-        context["problem"] = str(error)
+        context["problem"] = texts.error_message(error)
     except pricing.PricingError as error:
-        context["problem"] = str(error)
+        context["problem"] = texts.error_message(error)
     return render(request, template, context)
 
 
@@ -129,7 +129,7 @@ def club_dues(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         preview = selectors.dues_preview(request.user, club, season)
     except (selectors.NoFeeSchedule, pricing.PricingError) as error:
-        context["problem"] = str(error)
+        context["problem"] = texts.error_message(error)
         return render(request, "billing/club_dues.html", context)
     page = Paginator(preview.season_dues.persons, PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(
@@ -167,5 +167,5 @@ def team_eligibility(request: HttpRequest, pk: int) -> HttpResponse:
             team=team, club=club, on=on, season=season
         )
     except (selectors.NoFeeSchedule, pricing.PricingError) as error:
-        context["problem"] = str(error)
+        context["problem"] = texts.error_message(error)
     return render(request, "billing/team_eligibility.html", context)

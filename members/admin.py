@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from clubadmin import access
 from clubadmin.admin import ScopedModelAdmin
 from clubadmin.capabilities import Capability
-from members import services
+from members import admin_duplicates, services
 from members.models import (
     ORGANISATION_DATA_FIELDS,
     BankAccount,
@@ -150,6 +150,12 @@ class PersonAdminForm(forms.ModelForm):
         required=False,
         help_text=_("Changing name, gender or birth date issues a new sports id (P-05)."),
     )
+    # Issue 4: adding a person who may already exist needs this (members.admin_duplicates).
+    confirm_new_person = forms.BooleanField(
+        label=_("Create a new person anyway"),
+        required=False,
+        help_text=_("Only when none of the existing persons shown is this person."),
+    )
 
     class Meta:
         model = Person
@@ -163,6 +169,10 @@ class PersonAdminForm(forms.ModelForm):
                 "confirm_identity_change",
                 _("Confirm that the person gets a new sports id (P-05)."),
             )
+        if not self.instance.pk and not self.errors and not data.get("confirm_new_person"):
+            possible_duplicate = admin_duplicates.new_person_error(data)
+            if possible_duplicate is not None:
+                self.add_error("confirm_new_person", possible_duplicate)
         return data
 
 
@@ -192,11 +202,16 @@ class PersonAdmin(ScopedModelAdmin):
         "gender",
         "birth_date",
         "confirm_identity_change",
+        "confirm_new_person",
         *readonly_fields,
     )
     inlines = [ContactSetInline, BankAccountInline, FunctionInline]
     list_per_page = 50
     show_full_result_count = False
+
+    def get_fields(self, request: HttpRequest, obj: Person | None = None):  # type: ignore[no-untyped-def]
+        fields = super().get_fields(request, obj)
+        return [name for name in fields if name != "confirm_new_person"] if obj else fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A person belongs to an organisation through a function; the person register

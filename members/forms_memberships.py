@@ -67,6 +67,11 @@ class JoinForm(forms.Form):
         label=_("I have checked the warnings and want to register the membership"),
         required=False,
     )
+    # Issue 4: shown with the persons a new person may be (members.views.duplicates).
+    confirm_new_person = forms.BooleanField(
+        label=_("None of these is the person: create a new person anyway"),
+        required=False,
+    )
 
     def __init__(
         self,

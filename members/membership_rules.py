@@ -1,8 +1,8 @@
 """Pure rules for memberships (D-01, D-02, M-11, M-12, M-14): plain values in, plain values out.
 
 No ORM here: the membership services and selectors feed these functions, and the tests hit
-them directly with the rule ids of DOMAIN.md. The numbers are the example club's; they become
-per-club configuration with the fee schedule (issue 5, scope 4).
+them directly with the rule ids of DOMAIN.md. The numbers are the example club's; a club's fee
+schedule overrides the family limit and the due date (members.club_settings).
 """
 
 from __future__ import annotations
@@ -112,18 +112,26 @@ def family_has_room(current_members: int, limit: int = FAMILY_MEMBER_LIMIT) -> b
     return current_members < limit
 
 
-def period_on(period_kind: str, start: datetime.date, day: datetime.date) -> ValidityPeriod:
+def period_on(
+    period_kind: str,
+    start: datetime.date,
+    day: datetime.date,
+    *,
+    due_month: int = FEE_DUE_MONTH,
+    due_day: int = FEE_DUE_DAY,
+) -> ValidityPeriod:
     """The period of a membership started on `start` that `day` falls in: the fee year of
-    `day` for a calendar-year membership (D-02), the current 12 months for a date-to-date one
-    (M-12). Before the start: the first period."""
+    `day` for a calendar-year membership (D-02, valid until next year's due date), the
+    current 12 months for a date-to-date one (M-12). Before the start: the first period."""
+    due = {"due_month": due_month, "due_day": due_day}
     if day <= start:
-        return validity_period(period_kind, start)
+        return validity_period(period_kind, start, **due)
     if period_kind == DATE_TO_DATE:
         period = date_to_date_period(start)
         while period.end < day:
             period = date_to_date_period(period.end + datetime.timedelta(days=1))
         return period
-    return validity_period(period_kind, start, fee_year=day.year)
+    return validity_period(period_kind, start, fee_year=day.year, **due)
 
 
 def normalise_mobile(raw: str, default_region: str = "NO") -> str | None:

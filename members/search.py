@@ -1101,7 +1101,8 @@ def _active_functions() -> QuerySet[Function]:
 
 
 def _person_filters(criteria: Criteria, folded_place: str) -> Q:
-    filters = Q(is_deceased=criteria.deceased)
+    # P-14: a person merged into another is found through the survivor only.
+    filters = Q(is_deceased=criteria.deceased, merged_into__isnull=True)
     if criteria.gender:
         filters &= Q(gender=criteria.gender)
     if criteria.birth_date:

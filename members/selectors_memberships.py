@@ -115,6 +115,7 @@ def person_choices(*, user: User, query: str, limit: int = 20) -> QuerySet[Perso
     if len(query.strip()) < 2:
         return Person.objects.none()
     visible = access.scope(user, Capability.PERSONS_VIEW, Person.objects.all())
+    visible = visible.filter(merged_into__isnull=True)  # P-14: merged persons are gone
     return visible.filter(name_condition(query, person_lookup="")).order_by(
         "last_name", "first_name", "pk"
     )[:limit]

@@ -14,6 +14,7 @@ from members import (
     datawash,  # noqa: F401 (registers members.data_wash, P-07)
     verification_tasks,  # noqa: F401 (registers members.send_verification)
 )
+from members.duplicates import tasks as duplicate_tasks  # noqa: F401 (registers P-14 tasks)
 from members.services import logins
 
 

@@ -2,6 +2,7 @@ from django.urls import path
 
 from members.views import (
     duplicates,
+    member_import,
     memberships,
     merges,
     organisations,
@@ -30,4 +31,5 @@ urlpatterns = [
     *memberships.urlpatterns,
     *duplicates.urlpatterns,
     *merges.urlpatterns,
+    *member_import.urlpatterns,
 ]

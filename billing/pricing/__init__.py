@@ -57,6 +57,7 @@ from billing.pricing.helpers import (
     volunteer_refund,
 )
 from billing.pricing.lines import FamilyDues, Line, PersonDues, PricingIssue, SeasonDues
+from billing.pricing.seasons import copied_to_season
 from billing.pricing.values import (
     CURRENCY,
     ConfigError,
@@ -71,6 +72,7 @@ from billing.pricing.values import (
     PricingError,
     RoleKind,
     Severity,
+    Text,
     format_nok,
     to_money,
 )
@@ -119,6 +121,7 @@ __all__ = [
     "SeasonDues",
     "Severity",
     "SiblingsParams",
+    "Text",
     "TwoSportsParams",
     "VolunteerFee",
     "activity_instalment_plan",
@@ -127,6 +130,7 @@ __all__ = [
     "build_instalment_plan",
     "check_instalment_plan",
     "cohort_label",
+    "copied_to_season",
     "date_to_date_period",
     "example_rules",
     "example_season_config",

@@ -360,7 +360,7 @@ def rule_from_data(data: Mapping[str, Any]) -> Rule:
     try:
         params_type = PARAMS_BY_KIND[RuleKind(data["kind"])]
     except ValueError as error:
-        raise ConfigError(UNKNOWN_RULE_KIND.format(kind=data["kind"])) from error
+        raise ConfigError.of(UNKNOWN_RULE_KIND, kind=data["kind"]) from error
     hints = typing.get_type_hints(params_type)
     raw = data.get("params", {})
     params = params_type(
@@ -453,7 +453,7 @@ class SeasonConfig:
         for rule in self.rules:
             if rule.rule_id == rule_id:
                 return rule
-        raise ConfigError(UNKNOWN_RULE.format(rule_id=rule_id))
+        raise ConfigError.of(UNKNOWN_RULE, rule_id=rule_id)
 
     def with_rule_enabled(self, rule_id: str, enabled: bool) -> SeasonConfig:
         """A copy with one rule switched on or off (rules are switched per club)."""
@@ -474,12 +474,12 @@ class SeasonConfig:
         index: dict[tuple[GroupCode, int], ActivityFee] = {}
         for fee in self.activity_fees:
             if fee.group not in self._groups_by_code:
-                raise ConfigError(
-                    UNKNOWN_GROUP.format(where=f"activity fee {fee.group}", group=fee.group)
+                raise ConfigError.of(
+                    UNKNOWN_GROUP, where=f"activity fee {fee.group}", group=fee.group
                 )
             for year in range(fee.birth_year_from, fee.birth_year_to + 1):
                 if (fee.group, year) in index:
-                    raise ConfigError(OVERLAPPING_ACTIVITY_FEES.format(group=fee.group, year=year))
+                    raise ConfigError.of(OVERLAPPING_ACTIVITY_FEES, group=fee.group, year=year)
                 index[(fee.group, year)] = fee
         return index
 
@@ -487,22 +487,22 @@ class SeasonConfig:
         for price in self.membership_prices:
             # M-04: the membership fee is its own amount, at least NOK 50 a year.
             if price.amount < self.membership_minimum:
-                raise ConfigError(
-                    MEMBERSHIP_BELOW_MINIMUM.format(
-                        category=price.category,
-                        amount=format_nok(price.amount),
-                        minimum=format_nok(self.membership_minimum),
-                    )
+                raise ConfigError.of(
+                    MEMBERSHIP_BELOW_MINIMUM,
+                    rule="M-04",
+                    category=price.category,
+                    amount=format_nok(price.amount),
+                    minimum=format_nok(self.membership_minimum),
                 )
         if self.family_fee is not None:
             shares = self.membership_minimum * self.family_fee.max_members
             if self.family_fee.amount < shares:
-                raise ConfigError(
-                    FAMILY_FEE_BELOW_SHARES.format(
-                        fee=format_nok(self.family_fee.amount),
-                        members=self.family_fee.max_members,
-                        minimum=format_nok(self.membership_minimum),
-                    )
+                raise ConfigError.of(
+                    FAMILY_FEE_BELOW_SHARES,
+                    rule="M-11",
+                    fee=format_nok(self.family_fee.amount),
+                    members=self.family_fee.max_members,
+                    minimum=format_nok(self.membership_minimum),
                 )
         amounts = [(f"membership {p.category}", p.amount) for p in self.membership_prices]
         amounts += [(f"activity fee {f.group}", f.amount) for f in self.activity_fees]
@@ -515,26 +515,27 @@ class SeasonConfig:
             amounts.append(("invoice fee", self.invoice_fee.amount))
         for where, amount in amounts:
             if amount < ZERO or amount % self.rounding_unit != ZERO:
-                raise ConfigError(
-                    NOT_A_MULTIPLE_OF_UNIT.format(
-                        where=where, amount=amount, unit=self.rounding_unit
-                    )
+                raise ConfigError.of(
+                    NOT_A_MULTIPLE_OF_UNIT,
+                    where=where,
+                    amount=str(amount),
+                    unit=str(self.rounding_unit),
                 )
 
     def _check_rules(self) -> None:
         seen: set[str] = set()
         for rule in self.rules:
             if rule.rule_id in seen:
-                raise ConfigError(DUPLICATE_RULE_ID.format(rule_id=rule.rule_id))
+                raise ConfigError.of(DUPLICATE_RULE_ID, rule_id=rule.rule_id)
             seen.add(rule.rule_id)
             percent = getattr(rule.params, "percent", None)
             if percent is not None and not ZERO <= percent <= HUNDRED:
-                raise ConfigError(
-                    PERCENT_OUT_OF_RANGE.format(rule_id=rule.rule_id, percent=percent)
+                raise ConfigError.of(
+                    PERCENT_OUT_OF_RANGE, rule_id=rule.rule_id, percent=str(percent)
                 )
             for group in _groups_named_by(rule.params):
                 if group not in self._groups_by_code:
-                    raise ConfigError(UNKNOWN_GROUP.format(where=rule.rule_id, group=group))
+                    raise ConfigError.of(UNKNOWN_GROUP, where=rule.rule_id, group=group)
 
 
 def _groups_named_by(params: RuleParams) -> tuple[GroupCode, ...]:

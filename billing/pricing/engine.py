@@ -75,6 +75,7 @@ from billing.pricing.lines import (
 )
 from billing.pricing.values import (
     HUNDRED,
+    ORDINARY_CATEGORIES,
     ZERO,
     FamilyId,
     FeeKind,
@@ -87,9 +88,11 @@ from billing.pricing.values import (
     PersonId,
     PricingError,
     Severity,
+    Text,
     format_nok,
     format_percent,
     percent_of,
+    text,
 )
 
 DUPLICATE_PERSON = "Person {person_id} is given twice."
@@ -133,6 +136,36 @@ NO_ACTIVITY_FEE_TO_SPLIT = "D-08: there is no activity fee for '{group}' to spli
 
 MUST_BE_MEMBER_RULE_ID = "M-16"
 
+# The reasons on the lines, as translatable Texts (values in braces; billing.texts renders
+# them in the user's language). `Line.reason` is each one in English.
+MEMBERSHIP_REASON = "Membership fee {period} {category} {amount} ({rule_id})"
+FAMILY_CONTACT_SHARE_REASON = (
+    "Membership fee {period} family {family_id}, contact person's share {amount} of {total} "
+    "({rule_id})"
+)
+FAMILY_MEMBER_SHARE_REASON = (
+    "Membership fee {period} family {family_id}, member's share {amount} of {total} ({rule_id})"
+)
+FAMILY_UNDER_PRICE_REASON = (
+    "Membership fee {period} family {family_id}, {category} {amount} (family total {total}, "
+    "under the family price {family_fee}; {rule_id})"
+)
+ACTIVITY_REASON = "Activity fee {cohort} {group} {amount} ({rule_id})"
+VOLUNTEER_REASON = "Volunteer-work fee {period} {amount} ({rule_id})"
+INVOICE_FEE_REASON = "Invoice fee {amount} ({rule_id})"
+VOLUNTEER_REFUND_REASON = "{rule_id} {hours} h x {rate}: -{amount}"
+ADJUSTMENT_REASON = "{rule_id} -{percent}%: -{amount}"
+ADJUSTMENT_DETAIL_REASON = "{rule_id} ({detail}) -{percent}%: -{amount}"
+# the details of an adjustment, in its brackets
+MEMBERSHIP_TYPE_DETAIL = "{membership_type} member"
+ROLE_OWN_DETAIL = "{role}, own"
+ROLE_GUARDIAN_DETAIL = "{role}, guardian {guardian_id}"
+SIBLING_DETAIL = "player {rank} of {count} by age, only the {paying} oldest pay"
+STARTED_DETAIL = "started {date}"
+NEW_COHORT_DETAIL = "new cohort, age {age}"
+LEFT_DETAIL = "left {date}, {leave_reason}"
+LEFT_REFUND_DETAIL = "left {date}, {leave_reason}, refund"
+
 
 class _Charge:
     """A charge being priced: its base amount, what is still due, and its adjustments."""
@@ -156,6 +189,7 @@ class _Charge:
         "remaining",
         "rule_id",
         "team_id",
+        "text",
     )
 
     def __init__(
@@ -164,7 +198,7 @@ class _Charge:
         fee: FeeKind,
         base: Decimal,
         rule_id: str,
-        reason: str,
+        reason: tuple[str, Text],
         period: Period,
         invoice_date: datetime.date,
         due_date: datetime.date,
@@ -174,7 +208,7 @@ class _Charge:
         self.base = base
         self.remaining = base
         self.rule_id = rule_id
-        self.reason = reason
+        self.reason, self.text = reason
         self.period = period
         self.invoice_date = invoice_date
         self.due_date = due_date
@@ -211,6 +245,7 @@ class _Charge:
             None,  # source_person_id
             False,  # confidential
             None,  # for_fee
+            self.text,
         )
 
 
@@ -268,7 +303,7 @@ class _Engine:
         # Sorted by id, so that the output never depends on the order of the input.
         for person in sorted(persons, key=_person_id):
             if person.person_id in self.by_id:
-                raise PricingError(DUPLICATE_PERSON.format(person_id=person.person_id))
+                raise PricingError.of(DUPLICATE_PERSON, person_id=person.person_id)
             self.by_id[person.person_id] = person
             if person.family_id is not None:
                 self.families[person.family_id].append(person)
@@ -308,20 +343,24 @@ class _Engine:
 
     def _prepare_texts(self) -> None:
         """Charge texts repeat across a season: build each once."""
-        self._reasons: dict[tuple[object, ...], str] = {}
+        self._reasons: dict[tuple[object, ...], tuple[str, Text]] = {}
         self._cohorts: dict[tuple[int, str], str] = {}
         invoice_fee = self.config.invoice_fee
         self.invoice_fee_reason = (
-            f"Invoice fee {format_nok(invoice_fee.amount)} ({invoice_fee.rule_id})"
+            _reason(INVOICE_FEE_REASON, amount=invoice_fee.amount, rule_id=invoice_fee.rule_id)
             if invoice_fee is not None
-            else ""
+            else ("", Text(""))
         )
         volunteer_fee = self.config.volunteer_fee
         self.volunteer_reason = (
-            f"Volunteer-work fee {self.year_label} {format_nok(volunteer_fee.amount)} "
-            f"({volunteer_fee.rule_id})"
+            _reason(
+                VOLUNTEER_REASON,
+                period=self.year_label,
+                amount=volunteer_fee.amount,
+                rule_id=volunteer_fee.rule_id,
+            )
             if volunteer_fee is not None
-            else ""
+            else ("", Text(""))
         )
 
     # ------------------------------------------------------------ households
@@ -395,13 +434,16 @@ class _Engine:
             person.person_id, person.family_id, tuple(lines), total, tuple(issues or ())
         )
 
-    def _membership_reason(self, period: Period, price: MembershipPrice) -> str:
+    def _membership_reason(self, period: Period, price: MembershipPrice) -> tuple[str, Text]:
         key = (period, price)
         reason = self._reasons.get(key)
         if reason is None:
-            reason = (
-                f"Membership fee {self._label(period)} {price.category} "
-                f"{format_nok(price.amount)} ({price.rule_id})"
+            reason = _reason(
+                MEMBERSHIP_REASON,
+                period=self._label(period),
+                category=price.category,
+                amount=price.amount,
+                rule_id=price.rule_id,
             )
             self._reasons[key] = reason
         return reason
@@ -430,9 +472,11 @@ class _Engine:
                 types = {first.membership.membership_type, second.membership.membership_type}
                 mixed = MembershipType.FAMILY in types and len(types) > 1
                 message = SINGLE_AND_FAMILY if mixed else DOUBLE_MEMBERSHIP
-                raise PricingError(
-                    message.format(person_id=person.person_id, period=second.period),
-                    rule_id="M-11" if mixed else "D-02",
+                raise PricingError.of(
+                    message,
+                    rule="M-11" if mixed else "D-02",
+                    person_id=person.person_id,
+                    period=str(second.period),
                 )
         return found[0]
 
@@ -472,20 +516,26 @@ class _Engine:
         if key in self._prices:
             best = self._prices[key]
         else:
-            best = None
-            for price in self.config.membership_prices:
-                if price.applies(membership_type, age) and (
-                    best is None or price.amount < best.amount
-                ):
-                    best = price
+            best = self._lowest_price(membership_type, age)
+            if best is None and membership_type in ORDINARY_CATEGORIES:
+                # D-01: a category the schedule gives no fee of its own pays as ordinary
+                best = self._lowest_price(MembershipType.ORDINARY, age)
             self._prices[key] = best
         if best is None:
-            raise PricingError(
-                NO_MEMBERSHIP_PRICE.format(
-                    membership_type=membership_type, age=age, person_id=person.person_id
-                ),
-                rule_id="D-01",
+            raise PricingError.of(
+                NO_MEMBERSHIP_PRICE,
+                rule="D-01",
+                membership_type=membership_type,
+                age=age,
+                person_id=person.person_id,
             )
+        return best
+
+    def _lowest_price(self, membership_type: str, age: int) -> MembershipPrice | None:
+        best = None
+        for price in self.config.membership_prices:
+            if price.applies(membership_type, age) and (best is None or price.amount < best.amount):
+                best = price
         return best
 
     def _membership_charges(self, household: _Household) -> dict[PersonId, _Charge]:
@@ -513,14 +563,11 @@ class _Engine:
             charges[person.person_id] = charge
             if membership_type == MembershipType.FAMILY:
                 if person.family_id is None:
-                    raise PricingError(
-                        FAMILY_MEMBERSHIP_WITHOUT_FAMILY.format(person_id=person.person_id),
-                        rule_id="M-11",
+                    raise PricingError.of(
+                        FAMILY_MEMBERSHIP_WITHOUT_FAMILY, rule="M-11", person_id=person.person_id
                     )
                 if self.config.family_fee is None:
-                    raise PricingError(
-                        NO_FAMILY_FEE.format(person_id=person.person_id), rule_id="M-11"
-                    )
+                    raise PricingError.of(NO_FAMILY_FEE, rule="M-11", person_id=person.person_id)
                 family_charges.append(charge)
         if family_charges:
             self._split_family_fee(household, family_charges)
@@ -533,42 +580,48 @@ class _Engine:
         family_fee = self.config.family_fee
         assert family_fee is not None  # checked by the caller
         if len(charges) > family_fee.max_members:
-            raise PricingError(
-                FAMILY_TOO_LARGE.format(
-                    family_id=household.family_id,
-                    count=len(charges),
-                    maximum=family_fee.max_members,
-                ),
-                rule_id="D-01",
+            raise PricingError.of(
+                FAMILY_TOO_LARGE,
+                rule="D-01",
+                family_id=household.family_id,
+                count=len(charges),
+                maximum=family_fee.max_members,
             )
         charges.sort(key=lambda charge: self._family_order(charge, household))
         contacts = [charge for charge in charges if charge.person.family_contact]
         if len(contacts) > 1:
-            raise PricingError(
-                TWO_FAMILY_CONTACTS.format(family_id=household.family_id), rule_id="M-11"
-            )
+            raise PricingError.of(TWO_FAMILY_CONTACTS, rule="M-11", family_id=household.family_id)
         household.contact_id = charges[0].person.person_id
         own_prices = sum((charge.base for charge in charges), ZERO)
         family_total = min(family_fee.amount, own_prices)
         minimum = self.config.membership_minimum
         for index, charge in enumerate(charges):
-            what = f"Membership fee {self._label(charge.period)} family {household.family_id}"
+            period = self._label(charge.period)
             if family_total < own_prices:
                 if index == 0:
                     charge.base = family_total - minimum * (len(charges) - 1)
-                    share = "contact person's share"
+                    template = FAMILY_CONTACT_SHARE_REASON
                 else:
                     charge.base = minimum
-                    share = "member's share"
-                charge.reason = (
-                    f"{what}, {share} {format_nok(charge.base)} of {format_nok(family_total)} "
-                    f"({family_fee.rule_id})"
+                    template = FAMILY_MEMBER_SHARE_REASON
+                charge.reason, charge.text = _reason(
+                    template,
+                    period=period,
+                    family_id=household.family_id,
+                    amount=charge.base,
+                    total=family_total,
+                    rule_id=family_fee.rule_id,
                 )
             else:
-                charge.reason = (
-                    f"{what}, {charge.category} {format_nok(charge.base)} (family total "
-                    f"{format_nok(family_total)}, under the family price "
-                    f"{format_nok(family_fee.amount)}; {family_fee.rule_id})"
+                charge.reason, charge.text = _reason(
+                    FAMILY_UNDER_PRICE_REASON,
+                    period=period,
+                    family_id=household.family_id,
+                    category=charge.category,
+                    amount=charge.base,
+                    total=family_total,
+                    family_fee=family_fee.amount,
+                    rule_id=family_fee.rule_id,
                 )
             charge.remaining = charge.base
             charge.rule_id = family_fee.rule_id
@@ -614,8 +667,12 @@ class _Engine:
             reason_key = (cohort, group.group, fee)
             reason = self._reasons.get(reason_key)
             if reason is None:
-                reason = (
-                    f"Activity fee {cohort} {group.name} {format_nok(fee.amount)} ({fee.rule_id})"
+                reason = _reason(
+                    ACTIVITY_REASON,
+                    cohort=cohort,
+                    group=group.name,
+                    amount=fee.amount,
+                    rule_id=fee.rule_id,
                 )
                 self._reasons[reason_key] = reason
             charge = _Charge(
@@ -690,15 +747,15 @@ class _Engine:
         message: str,
         **values: object,
     ) -> None:
+        issue_text = text(message, person_id=person.person_id, season=self.config.season, **values)
         household.issues[person.person_id].append(
             PricingIssue(
                 severity=Severity.WARNING,
                 rule_id=rule_id,
-                message=message.format(
-                    person_id=person.person_id, season=self.config.season, **values
-                ),
+                message=str(issue_text),
                 person_id=person.person_id,
                 family_id=person.family_id,
+                text=issue_text,
             )
         )
 
@@ -710,7 +767,7 @@ class _Engine:
         rule_id: str,
         percent: Decimal,
         kind: LineKind,
-        detail: str = "",
+        detail: Text | None = None,
         *,
         source: PersonFacts | None = None,
         confidential: bool = False,
@@ -724,7 +781,22 @@ class _Engine:
         if amount <= ZERO:
             return
         charge.remaining = base - amount
-        context = f" ({detail})" if detail else ""
+        if detail is None:
+            reason = f"{rule_id} -{format_percent(percent)}%: -{format_nok(amount)}"
+            reason_text = Text(
+                ADJUSTMENT_REASON, (("rule_id", rule_id), ("percent", percent), ("amount", amount))
+            )
+        else:
+            reason = f"{rule_id} ({detail}) -{format_percent(percent)}%: -{format_nok(amount)}"
+            reason_text = Text(
+                ADJUSTMENT_DETAIL_REASON,
+                (
+                    ("rule_id", rule_id),
+                    ("detail", detail),
+                    ("percent", percent),
+                    ("amount", amount),
+                ),
+            )
         invoice_date, due_date = dates or (charge.invoice_date, charge.due_date)
         charge.adjustments.append(
             build_line(  # every field of Line in order
@@ -733,7 +805,7 @@ class _Engine:
                 kind,
                 -amount,
                 rule_id,
-                f"{rule_id}{context} -{format_percent(percent)}%: -{format_nok(amount)}",
+                reason,
                 charge.period,
                 invoice_date,
                 due_date,
@@ -748,6 +820,7 @@ class _Engine:
                 source.person_id if source is not None else None,
                 confidential,
                 None,  # for_fee
+                reason_text,
             )
         )
 
@@ -789,7 +862,7 @@ class _Engine:
                 rule.rule_id,
                 params.percent,
                 LineKind.EXEMPTION,
-                f"{charge.membership_type} member",
+                text(MEMBERSHIP_TYPE_DETAIL, membership_type=charge.membership_type),
             )
 
     def _exempt_role(self, rule: Rule, params: RoleExemptionParams, charge: _Charge) -> None:
@@ -808,14 +881,13 @@ class _Engine:
             role = self._qualifying_role(rule, params, holder, person, charge)
             if role is None:
                 continue
-            whose = "own" if holder is person else f"guardian {holder.person_id}"
+            detail = (
+                text(ROLE_OWN_DETAIL, role=role.kind)
+                if holder is person
+                else text(ROLE_GUARDIAN_DETAIL, role=role.kind, guardian_id=holder.person_id)
+            )
             self._take(
-                charge,
-                rule.rule_id,
-                params.percent,
-                LineKind.EXEMPTION,
-                f"{role.kind}, {whose}",
-                source=holder,
+                charge, rule.rule_id, params.percent, LineKind.EXEMPTION, detail, source=holder
             )
             return
 
@@ -954,8 +1026,12 @@ class _Engine:
                     rule.rule_id,
                     HUNDRED,
                     LineKind.REDUCTION,
-                    f"player {rank} of {len(players)} by age, "
-                    f"only the {params.paying_players} oldest pay",
+                    text(
+                        SIBLING_DETAIL,
+                        rank=rank,
+                        count=len(players),
+                        paying=params.paying_players,
+                    ),
                 )
 
     # ------------------------------------------------------------ 4. percentages
@@ -987,13 +1063,13 @@ class _Engine:
         if activity is None:
             return
         if activity.start > params.started_after:
-            detail = f"started {activity.start.isoformat()}"
+            detail = text(STARTED_DETAIL, date=activity.start)
         elif params.new_cohort_age is not None and (
             activity.start >= charge.period.start
             and age_in_year(charge.person.birth_date, charge.period.start.year)
             == params.new_cohort_age
         ):
-            detail = f"new cohort, age {params.new_cohort_age}"
+            detail = text(NEW_COHORT_DETAIL, age=params.new_cohort_age)
         else:
             return
         self._take(charge, rule.rule_id, params.percent, LineKind.REDUCTION, detail)
@@ -1019,9 +1095,11 @@ class _Engine:
         else:
             paid_back_on = max(reported or activity.end, charge.invoice_date)
             kind, dates = LineKind.REFUND, (paid_back_on, paid_back_on)
-        detail = f"left {activity.end.isoformat()}, {activity.leave_reason}"
-        if kind is LineKind.REFUND:
-            detail += ", refund"
+        detail = text(
+            LEFT_REFUND_DETAIL if kind is LineKind.REFUND else LEFT_DETAIL,
+            date=activity.end,
+            leave_reason=activity.leave_reason,
+        )
         self._take(charge, rule.rule_id, params.percent, kind, detail, dates=dates)
 
     # ------------------------------------------------------------ 6., 7. refunds, invoice fee
@@ -1051,13 +1129,14 @@ class _Engine:
                         kind=LineKind.CHARGE,
                         amount=invoice_fee.amount,
                         rule_id=invoice_fee.rule_id,
-                        reason=self.invoice_fee_reason,
+                        reason=self.invoice_fee_reason[0],
                         period=charge.period,
                         invoice_date=charge.invoice_date,
                         due_date=charge.due_date,
                         group=charge.group,
                         family_id=charge.person.family_id,
                         for_fee=charge.fee,
+                        text=self.invoice_fee_reason[1],
                     )
 
     def _refund_volunteer_work(self, charge: _Charge) -> None:
@@ -1070,6 +1149,13 @@ class _Engine:
             return
         charge.remaining -= refund
         rule_id = f"{fee.rule_id} refund"
+        reason, reason_text = _reason(
+            VOLUNTEER_REFUND_REASON,
+            rule_id=rule_id,
+            hours=hours,
+            rate=fee.refund_per_hour,
+            amount=refund,
+        )
         charge.adjustments.append(
             Line(
                 person_id=charge.person.person_id,
@@ -1077,16 +1163,14 @@ class _Engine:
                 kind=LineKind.REFUND,
                 amount=-refund,
                 rule_id=rule_id,
-                reason=(
-                    f"{rule_id} {format_percent(hours)} h x {format_nok(fee.refund_per_hour)}: "
-                    f"-{format_nok(refund)}"
-                ),
+                reason=reason,
                 period=charge.period,
                 invoice_date=charge.invoice_date,
                 due_date=charge.due_date,
                 family_id=charge.person.family_id,
                 base_amount=fee.refund_per_hour,
                 quantity=hours,
+                text=reason_text,
             )
         )
 
@@ -1102,7 +1186,7 @@ def price_person(
     engine = _Engine(config, persons)
     person = engine.by_id.get(person_id)
     if person is None:
-        raise PricingError(UNKNOWN_PERSON.format(person_id=person_id))
+        raise PricingError.of(UNKNOWN_PERSON, person_id=person_id)
     for dues in engine.price_household(engine.household_of(person)):
         if dues.person_id == person_id:
             return dues
@@ -1117,7 +1201,7 @@ def price_family(
     engine = _Engine(config, persons)
     members = engine.families.get(family_id)
     if not members:
-        raise PricingError(UNKNOWN_FAMILY.format(family_id=family_id))
+        raise PricingError.of(UNKNOWN_FAMILY, family_id=family_id)
     household = _Household(family_id, members)
     return _family_dues(household, engine.price_household(household))
 
@@ -1164,6 +1248,7 @@ def _price_season(config: SeasonConfig, persons: Iterable[PersonFacts]) -> Seaso
                     message=str(error),
                     person_id=error_person_id,
                     family_id=household.family_id,
+                    text=error.text,
                 )
             )
             continue
@@ -1196,14 +1281,14 @@ def activity_instalment_plan(
     from the fee's due date, checked against the group's "70% before date X" rule."""
     activity_group = config.group(group)
     if activity_group is None or activity_group.instalments is None:
-        raise InstalmentError(NO_INSTALMENT_RULE.format(group=group))
+        raise InstalmentError.of(NO_INSTALMENT_RULE, rule="D-08", group=group)
     lines = [
         line
         for line in dues.lines
         if line.fee is FeeKind.ACTIVITY and line.group == group and line.kind is not LineKind.REFUND
     ]
     if not lines:
-        raise InstalmentError(NO_ACTIVITY_FEE_TO_SPLIT.format(group=group))
+        raise InstalmentError.of(NO_ACTIVITY_FEE_TO_SPLIT, rule="D-08", group=group)
     return build_instalment_plan(
         sum((line.amount for line in lines), ZERO),
         count,
@@ -1212,6 +1297,12 @@ def activity_instalment_plan(
         months_between=months_between,
         unit=config.rounding_unit,
     )
+
+
+def _reason(template: str, **values: object) -> tuple[str, Text]:
+    """A reason in English and as a translatable Text."""
+    reason_text = text(template, **values)
+    return str(reason_text), reason_text
 
 
 def _person_id(person: PersonFacts) -> PersonId:

@@ -110,10 +110,11 @@ def build_instalment_plan(
     remainder goes on the first, so the plan is front-loaded), due `months_between` months
     apart from `first_due_date`. Raises InstalmentError for a plan that breaks the rule."""
     if count not in rule.allowed_counts:
-        raise InstalmentError(
-            INSTALMENT_COUNT_NOT_ALLOWED.format(
-                count=count, allowed=" or ".join(str(c) for c in rule.allowed_counts)
-            )
+        raise InstalmentError.of(
+            INSTALMENT_COUNT_NOT_ALLOWED,
+            rule="D-08",
+            count=count,
+            allowed=" or ".join(str(c) for c in rule.allowed_counts),
         )
     share = (amount / count).quantize(unit, rounding=ROUND_DOWN)
     first = amount - share * (count - 1)
@@ -135,24 +136,27 @@ def check_instalment_plan(
     """D-08: the instalments add up to the amount, their number is allowed, and at least
     `min_share_percent` of it falls due strictly before `paid_before`."""
     if len(instalments) not in rule.allowed_counts:
-        raise InstalmentError(
-            INSTALMENT_COUNT_NOT_ALLOWED.format(
-                count=len(instalments),
-                allowed=" or ".join(str(c) for c in rule.allowed_counts),
-            )
+        raise InstalmentError.of(
+            INSTALMENT_COUNT_NOT_ALLOWED,
+            rule="D-08",
+            count=len(instalments),
+            allowed=" or ".join(str(c) for c in rule.allowed_counts),
         )
     total = sum((instalment.amount for instalment in instalments), ZERO)
     if total != amount:
-        raise InstalmentError(
-            INSTALMENT_SUM_MISMATCH.format(total=format_nok(total), amount=format_nok(amount))
+        raise InstalmentError.of(
+            INSTALMENT_SUM_MISMATCH,
+            rule="D-08",
+            total=format_nok(total),
+            amount=format_nok(amount),
         )
     early = sum((i.amount for i in instalments if i.due_date < rule.paid_before), ZERO)
     if amount > ZERO and early * HUNDRED < rule.min_share_percent * amount:
-        raise InstalmentError(
-            INSTALMENT_SHARE_TOO_LOW.format(
-                share=format_percent(round_to(early * HUNDRED / amount, Decimal("0.1"))),
-                amount=format_nok(amount),
-                date=rule.paid_before.isoformat(),
-                minimum=format_percent(rule.min_share_percent),
-            )
+        raise InstalmentError.of(
+            INSTALMENT_SHARE_TOO_LOW,
+            rule="D-08",
+            share=format_percent(round_to(early * HUNDRED / amount, Decimal("0.1"))),
+            amount=format_nok(amount),
+            date=rule.paid_before.isoformat(),
+            minimum=format_percent(rule.min_share_percent),
         )

@@ -23,7 +23,7 @@ from billing.pricing.values import (
     PersonId,
     Severity,
     TeamId,
-    format_nok,
+    Text,
     to_money,
 )
 
@@ -41,7 +41,8 @@ class Line:
     the earlier steps), or the family price for a family share. source_person_id: whose role
     or agreement produced an exemption (a guardian, for D-10). confidential: D-11 hardship;
     show `redacted()` to everyone but the general manager. for_fee: on an invoice-fee line
-    (M-10), the fee whose invoice it is charged on.
+    (M-10), the fee whose invoice it is charged on. text: the reason as a translatable Text
+    (`str(text) == reason`); the pages render it in the user's language (billing.texts).
     """
 
     person_id: PersonId
@@ -64,6 +65,7 @@ class Line:
     source_person_id: PersonId | None = None
     confidential: bool = False
     for_fee: FeeKind | None = None
+    text: Text | None = None
 
     @property
     def money(self) -> Money:
@@ -81,12 +83,14 @@ class Line:
         """The line as anyone but the general manager may see it (D-11)."""
         if not self.confidential:
             return self
+        redacted_text = Text(CONFIDENTIAL_REASON, (("amount", self.amount),))
         return dataclasses.replace(
             self,
             rule_id=CONFIDENTIAL_RULE_ID,
-            reason=CONFIDENTIAL_REASON.format(amount=format_nok(self.amount)),
+            reason=str(redacted_text),
             percent=None,
             source_person_id=None,
+            text=redacted_text,
         )
 
 
@@ -99,6 +103,7 @@ class PricingIssue:
     message: str
     person_id: PersonId | None = None
     family_id: FamilyId | None = None
+    text: Text | None = None  # the message as a translatable Text
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import datetime
 import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from moneyed import Money
 
@@ -69,12 +69,24 @@ class LeaveReason(StrEnum):
 
 
 class MembershipType(StrEnum):
-    """The registered membership types the example club uses. Types are open strings: a club
-    may define more (e.g. "supporter"), priced through `MembershipPrice.membership_types`."""
+    """The registered membership types (the register's membership categories). Types are
+    open strings: a club may define more (e.g. "supporter"), priced through
+    `MembershipPrice.membership_types`. D-01: junior, senior, pensioner and other memberships
+    pay the fee the schedule gives their category, and as ordinary ones when it gives none."""
 
     ORDINARY = "ordinary"
+    JUNIOR = "junior"
+    SENIOR = "senior"
+    PENSIONER = "pensioner"
+    OTHER = "other"
     FAMILY = "family"
     HONORARY = "honorary"
+
+
+# D-01: the categories priced as ordinary memberships unless a price names them.
+ORDINARY_CATEGORIES = frozenset(
+    {MembershipType.JUNIOR, MembershipType.SENIOR, MembershipType.PENSIONER, MembershipType.OTHER}
+)
 
 
 class RoleKind(StrEnum):
@@ -113,12 +125,58 @@ class Period:
         return self.start <= day <= self.end
 
 
-class PricingError(ValueError):
-    """Input the engine refuses to price (the message says why and names the rule)."""
+# Values of a Text that are plain numbers, not amounts of money (30 / 12.5, not 1,177.50).
+NUMBER_VALUES = frozenset({"percent", "hours"})
 
-    def __init__(self, message: str, *, rule_id: str = "") -> None:
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A text for people, kept translatable: an English template with named placeholders
+    (the message id) and the values to fill in. `str()` gives the English text (a line's
+    `reason`, an error's message); the web pages render it in the user's language with the
+    values formatted for it (billing.texts). Values: Decimal (an amount of money, or a plain
+    number when named in NUMBER_VALUES), date (ISO), Text (a nested text), or anything whose
+    str() is shown as it is."""
+
+    template: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    def __str__(self) -> str:
+        if not self.values:
+            return self.template
+        return self.template.format(**{name: plain(name, value) for name, value in self.values})
+
+
+def plain(name: str, value: object) -> str:
+    """A Text value as the engine's English texts show it."""
+    if isinstance(value, Decimal):
+        return format_percent(value) if name in NUMBER_VALUES else format_nok(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+def text(template: str, **values: object) -> Text:
+    return Text(template, tuple(values.items()))
+
+
+class PricingError(ValueError):
+    """Input the engine refuses to price (the message says why and names the rule). `text`
+    is the message as a translatable Text."""
+
+    def __init__(self, message: str, *, rule_id: str = "", text: Text | None = None) -> None:
         super().__init__(message)
         self.rule_id = rule_id
+        self.text = text if text is not None else Text(message)
+
+    @classmethod
+    def of(cls, template: str, /, *, rule: str = "", **values: object) -> PricingError:
+        """The error whose message is `template` filled in with `values` (as str.format);
+        `rule` is the error's rule id."""
+        message = Text(template, tuple(values.items()))
+        return cls(str(message), rule_id=rule, text=message)
 
 
 class ConfigError(PricingError):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from members import rules
+from members.duplicates.tasks import check_person_duplicates
 from members.models import ContactSet, Function, Person, User
 from members.postcodes import postcode_place
 from members.services.persons import (
@@ -216,6 +217,8 @@ def contact_set_update(
     for name in changed:
         setattr(contact_set, name, values[name])
     _save(contact_set, actor, changed, change_reason)
+    if contact_set.is_standard and {"email", "mobile"} & set(changed):
+        check_person_duplicates.delay_on_commit(contact_set.person_id)  # P-14
     return contact_set
 
 

@@ -6,7 +6,7 @@
   are never invoiced again (members.selectors_memberships.invoiceable_memberships).
 - Leaving a group or a team is ending a function there, not the membership.
 - A family groups personal memberships of one club (M-11, D-01): a family-category type, at
-  most FAMILY_MEMBER_LIMIT members, the first registered is the contact person.
+  most the club's limit (members.club_settings), the first registered is the contact person.
 - A member holds a "member" function in the club while the membership runs: persons belong
   to the organisations where they hold functions (clubadmin.access), so this is what makes a
   new member visible in the club's person register.
@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clubadmin import access
 from clubadmin.capabilities import Capability
-from members import membership_rules, selectors_memberships
+from members import club_settings, membership_rules, selectors_memberships
 from members.models import (
     Family,
     Function,
@@ -217,12 +217,11 @@ def _check_unique_email(*, person: Person, club: Organisation) -> None:
         raise ValidationError({"email": EMAIL_NOT_UNIQUE % {"email": email}})
 
 
-def _check_family_room(family: Family) -> None:
+def _check_family_room(family: Family, club: Organisation, day: datetime.date) -> None:
+    limit = club_settings.for_club(club, day.year).family_member_limit
     count = selectors_memberships.family_member_count(family)
-    if not membership_rules.family_has_room(count):
-        raise ValidationError(
-            {"family": FAMILY_FULL % {"limit": membership_rules.FAMILY_MEMBER_LIMIT}}
-        )
+    if not membership_rules.family_has_room(count, limit):
+        raise ValidationError({"family": FAMILY_FULL % {"limit": limit}})
 
 
 def _check_warnings(
@@ -307,7 +306,7 @@ def membership_join(
     if family is None:
         _check_unique_email(person=person, club=club)
     else:
-        _check_family_room(family)
+        _check_family_room(family, club, day)
     _check_warnings(person=person, club=club, actor=actor, day=day, confirmed=warnings_confirmed)
     verified = selectors_memberships.person_is_verified(person)
     membership = Membership(

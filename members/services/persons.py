@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from clubadmin import access
 from clubadmin.capabilities import Capability
 from members import rules
+from members.duplicates.tasks import check_person_duplicates
 from members.models import (
     ContactSet,
     Person,
@@ -115,6 +116,7 @@ def person_create(*, actor: User | None, first_name: str, last_name: str, **fiel
     standard.full_clean()
     standard._history_user = actor
     standard.save()
+    check_person_duplicates.delay_on_commit(person.pk)  # P-14: the incremental check
     return person
 
 
@@ -164,6 +166,7 @@ def person_update(
         person.sports_id = next_sports_id(birth_date=person.birth_date, gender=person.gender)
         saved_fields.append("sports_id")
     _save(person, actor, saved_fields, change_reason)
+    check_person_duplicates.delay_on_commit(person.pk)  # P-14: the incremental check
     return person
 
 

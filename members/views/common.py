@@ -4,7 +4,7 @@ from django.http import Http404, HttpRequest
 
 from clubadmin import access
 from clubadmin.capabilities import Capability
-from members.models import Person
+from members.models import MergeState, Person, PersonMerge
 
 
 def person_or_404(
@@ -25,6 +25,16 @@ def person_card_context(request: HttpRequest, person: Person, tab: str) -> dict[
         "may_see_transfers": access.has_capability_anywhere(user, Capability.TRANSFERS_ADMIN),
         # P-09: bank accounts are sensitive: persons.edit, or the person themself.
         "may_see_accounts": may_edit_person or user.person_id == person.pk,
+        # P-14: the card of a merged person says into whom, and links the merge.
+        "person_merge": (
+            PersonMerge.objects.filter(merged=person, state=MergeState.MERGED)
+            .select_related("survivor")
+            .order_by("-performed_at")
+            .first()
+            if person.merged_into_id
+            else None
+        ),
+        "may_see_merge": access.has_capability_anywhere(user, Capability.DUPLICATES_MERGE),
     }
 
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clubadmin import access
 from clubadmin.capabilities import Capability
-from members import membership_rules, selectors_memberships
+from members import club_settings, membership_rules, selectors_memberships
 from members.forms_memberships import (
     EndForm,
     FamilyCreateForm,
@@ -45,6 +45,7 @@ from members.models import (
 )
 from members.services import memberships as membership_services
 from members.services import verification as verification_services
+from members.views import duplicates as duplicate_pages
 
 PAGE_SIZE = 50
 
@@ -164,13 +165,17 @@ def _join_page(
     types = selectors_memberships.membership_types(club=club, active_only=True)
     families = None if family is not None else club.families.order_by("name")
     form = JoinForm(
-        request.POST or None,
+        duplicate_pages.use_existing_person(request.POST) if request.method == "POST" else None,
         persons=_visible_persons(request),
         membership_types=types,
         families=families,
         initial={"family": request.GET.get("family")} if families is not None else None,
     )
+    # Issue 4: a new person who may already exist is shown before saving (confirm or use).
+    possible_duplicates = []
     if request.method == "POST" and form.is_valid():
+        possible_duplicates = duplicate_pages.new_person_duplicates(request, form)
+    if request.method == "POST" and form.is_valid() and not possible_duplicates:
         arguments = form.service_arguments()
         try:
             if family is not None:
@@ -193,6 +198,7 @@ def _join_page(
         "family": family,
         "form": form,
         "has_warnings": "confirm_warnings" in form.errors,
+        "possible_duplicates": possible_duplicates,
     }
     return render(request, "members/memberships/join.html", context)
 
@@ -201,6 +207,20 @@ def _join_page(
 @require_http_methods(["GET", "POST"])
 def membership_join(request: HttpRequest, pk: int) -> HttpResponse:
     return _join_page(request, _club(request, pk))
+
+
+def _period_on(membership: Membership) -> membership_rules.ValidityPeriod:
+    """The membership's current period; a paid calendar year is valid until the due date of
+    the next season's fee schedule (D-02; members.club_settings)."""
+    today = timezone.localdate()
+    settings = club_settings.for_club(membership.club, today.year + 1)
+    return membership_rules.period_on(
+        membership.membership_type.period_kind,
+        membership.start_date,
+        today,
+        due_month=settings.fee_due_month,
+        due_day=settings.fee_due_day,
+    )
 
 
 @login_required
@@ -224,9 +244,7 @@ def membership_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "club": membership.club,
         "contact": selectors_memberships.standard_contact(person),
         "verifications": list(selectors_memberships.verifications_of(membership)),
-        "period": membership_rules.period_on(
-            membership.membership_type.period_kind, membership.start_date, timezone.localdate()
-        ),
+        "period": _period_on(membership),
         "guardians": guardians,
         "is_child": is_child,
         "guardian_suggestions": suggestions,
@@ -346,7 +364,7 @@ def family_list(request: HttpRequest, pk: int) -> HttpResponse:
         "club": club,
         "page": _page(request, families),
         "search": search,
-        "limit": membership_rules.FAMILY_MEMBER_LIMIT,
+        "limit": club_settings.for_club(club, timezone.localdate().year).family_member_limit,
     }
     return render(request, "members/memberships/families.html", context)
 
@@ -356,11 +374,15 @@ def family_list(request: HttpRequest, pk: int) -> HttpResponse:
 def family_create(request: HttpRequest, pk: int) -> HttpResponse:
     club = _club(request, pk)
     form = FamilyCreateForm(
-        request.POST or None,
+        duplicate_pages.use_existing_person(request.POST) if request.method == "POST" else None,
         persons=_visible_persons(request),
         membership_types=selectors_memberships.membership_types(club=club, active_only=True),
     )
+    # Issue 4: a new contact person who may already exist is shown before saving.
+    possible_duplicates = []
     if request.method == "POST" and form.is_valid():
+        possible_duplicates = duplicate_pages.new_person_duplicates(request, form)
+    if request.method == "POST" and form.is_valid() and not possible_duplicates:
         try:
             family = membership_services.family_create(
                 actor=request.user,
@@ -375,7 +397,12 @@ def family_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The family was registered."))
             return redirect("members:family-detail", pk=family.pk)
-    context = {"club": club, "form": form, "has_warnings": "confirm_warnings" in form.errors}
+    context = {
+        "club": club,
+        "form": form,
+        "has_warnings": "confirm_warnings" in form.errors,
+        "possible_duplicates": possible_duplicates,
+    }
     return render(request, "members/memberships/family_form.html", context)
 
 
@@ -384,6 +411,7 @@ def family_create(request: HttpRequest, pk: int) -> HttpResponse:
 def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
     family = _family(request, pk)
     today = timezone.localdate()
+    limit = club_settings.for_club(family.club, today.year).family_member_limit
     members = [
         (membership, membership_rules.is_junior(membership.person.birth_date, today))
         for membership in selectors_memberships.family_memberships(family=family)
@@ -392,8 +420,8 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "family": family,
         "club": family.club,
         "members": members,
-        "limit": membership_rules.FAMILY_MEMBER_LIMIT,
-        "has_room": membership_rules.family_has_room(len(members)),
+        "limit": limit,
+        "has_room": membership_rules.family_has_room(len(members), limit),
         "ended": selectors_memberships.family_memberships(family=family, include_ended=True).filter(
             status=MembershipStatus.ENDED
         ),

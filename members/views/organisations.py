@@ -95,7 +95,7 @@ def person_lookup(request: HttpRequest, pk: int) -> HttpResponse:
             condition &= Q(first_name__istartswith=part) | Q(last_name__istartswith=part)
         persons = (
             access.scope(request.user, Capability.PERSONS_VIEW, Person.objects.all())
-            .filter(condition)
+            .filter(condition, merged_into__isnull=True)  # P-14: merged persons are gone
             .order_by("last_name", "first_name")[:20]
         )
     return render(request, "members/_person_choices.html", {"persons": persons, "query": query})

@@ -180,6 +180,9 @@ def person_search(request: HttpRequest) -> HttpResponse:
         "may_send_login_links": access.has_capability_anywhere(
             request.user, Capability.PERSONS_EDIT
         ),
+        "may_mark_duplicates": access.has_capability_anywhere(  # P-14 (1), issue 4
+            request.user, Capability.DUPLICATES_MERGE
+        ),
         "select_all": request.GET.get("select") == "all",
         "max_results": search.MAX_RESULTS,
     }

@@ -27,6 +27,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.billing.urls")]
 HARDSHIP_REASON = "D-11 hardship -100%: -3,000"
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The pages render the engine's reasons in the user's language (billing.texts): these
+    tests read them in English, as the engine writes them."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def club(world) -> ExampleClub:
     example = build_example_club(world)

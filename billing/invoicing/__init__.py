@@ -1,0 +1,1 @@
+"""Invoicing (issue 6): runs, invoices, credit notes. Models in `billing.models_invoicing`."""
