@@ -96,7 +96,7 @@ def general_manager_club_ids(request: HttpRequest) -> list[int]:
 @admin.register(ExemptionAgreement)
 class ExemptionAgreementAdmin(BillingAdmin):
     list_display = ("person", "club", "season", "kind", "rule_id", "for_self", "for_children")
-    list_filter = ("season", "kind")
+    list_filter = ("season",)
     list_select_related = ("person", "club")
     search_fields = ("person__last_name", "person__first_name", "rule_id")
     ordering = ("-season", "club__name", "pk")

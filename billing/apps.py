@@ -34,3 +34,12 @@ class BillingConfig(AppConfig):
         from billing.invoicing.scoping import register_invoicing_models  # issue 6
 
         register_invoicing_models()
+        from billing.payments.scoping import register_payment_models  # issue 6: payments
+
+        register_payment_models()
+
+    def seed_demo_data(self, context) -> None:  # clubadmin.demo_hooks.DemoContext
+        """`manage.py seed_demo`: the demo club's fee schedules and agreements (billing.demo)."""
+        from billing import demo
+
+        demo.seed(context)

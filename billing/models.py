@@ -528,3 +528,4 @@ class Instalment(models.Model):
 
 
 from billing.models_invoicing import *  # noqa: E402, F403  (issue 6)
+from billing.models_payments import *  # noqa: E402, F403  (issue 6: payments)

@@ -95,7 +95,6 @@ class InvoicingState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-
 class InvoicingRun(models.Model):
     """Issue 6 scope 1: a club's invoicing of a season's fees for a selection of members.
     `summary` holds the dry run's totals at start; the counters the result."""

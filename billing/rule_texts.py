@@ -29,7 +29,7 @@ def kind_label(kind: str) -> str:
     return str(dict(RULE_KIND_CHOICES).get(kind, kind))
 
 
-def _labels(values: Iterable[object], choices: Iterable[tuple[object, object]]) -> str:
+def labels(values: Iterable[object], choices: Iterable[tuple[object, object]]) -> str:
     names = {str(value): label for value, label in choices}
     return str(SEPARATOR).join(str(names.get(str(value), value)) for value in values)
 
@@ -48,11 +48,11 @@ def describe(rule: pricing.Rule, groups: Mapping[str, str]) -> tuple[str, str]:
     if isinstance(params, pricing.MembershipTypeExemptionParams):
         return (
             _("Members of the categories: %(types)s.")
-            % {"types": _labels(params.membership_types, MembershipCategory.choices)},
+            % {"types": labels(params.membership_types, MembershipCategory.choices)},
             _("%(percent)s%% off: %(fees)s.")
             % {
                 "percent": _percent(params.percent),
-                "fees": _labels(params.fee_kinds, FEE_KIND_CHOICES),
+                "fees": labels(params.fee_kinds, FEE_KIND_CHOICES),
             },
         )
     if isinstance(params, pricing.RoleExemptionParams):
@@ -66,7 +66,7 @@ def describe(rule: pricing.Rule, groups: Mapping[str, str]) -> tuple[str, str]:
             _("Up to %(percent)s%% off: %(fees)s.")
             % {
                 "percent": _percent(params.percent),
-                "fees": _labels(params.fee_kinds, FEE_KIND_CHOICES),
+                "fees": labels(params.fee_kinds, FEE_KIND_CHOICES),
             },
         )
     if isinstance(params, pricing.SiblingsParams):
@@ -100,7 +100,7 @@ def describe(rule: pricing.Rule, groups: Mapping[str, str]) -> tuple[str, str]:
         conditions = _("A player who leaves %(group)s before %(date)s because of: %(reasons)s.") % {
             "group": groups.get(params.group, params.group),
             "date": params.left_before.isoformat(),
-            "reasons": _labels(params.reasons, LEAVE_REASON_CHOICES),
+            "reasons": labels(params.reasons, LEAVE_REASON_CHOICES),
         }
         if params.documentation_required:
             conditions += " " + _("Documented.")
@@ -113,7 +113,7 @@ def describe(rule: pricing.Rule, groups: Mapping[str, str]) -> tuple[str, str]:
 
 def _describe_role(params: pricing.RoleExemptionParams) -> tuple[str, str]:
     parts = [
-        _("Holders of the roles: %(roles)s.") % {"roles": _labels(params.role_kinds, ROLE_CHOICES)}
+        _("Holders of the roles: %(roles)s.") % {"roles": labels(params.role_kinds, ROLE_CHOICES)}
     ]
     if params.requires_volunteer_contract:
         parts.append(_("With a signed volunteer contract on file (D-10)."))
@@ -125,7 +125,7 @@ def _describe_role(params: pricing.RoleExemptionParams) -> tuple[str, str]:
         )
     effect = _("%(percent)s%% off %(scope)s, for: %(whom)s.") % {
         "percent": _percent(params.percent),
-        "scope": _labels([params.scope], SCOPE_CHOICES).lower(),
-        "whom": _labels(params.beneficiaries, BENEFICIARY_CHOICES).lower(),
+        "scope": labels([params.scope], SCOPE_CHOICES).lower(),
+        "whom": labels(params.beneficiaries, BENEFICIARY_CHOICES).lower(),
     }
     return " ".join(str(part) for part in parts), effect

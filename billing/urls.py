@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from billing import urls_pages, views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("clubs/<int:pk>/dues/", views.club_dues, name="club-dues"),
     path("teams/<int:pk>/eligibility/", views.team_eligibility, name="team-eligibility"),
     *urls_pages.urlpatterns,  # fee schedules and agreements
+    path("", include("billing.urls_payments")),  # issue 6: payments
 ]

@@ -35,8 +35,9 @@ from billing.forms_schedules import (
     ScheduleSettingsForm,
 )
 from billing.models import ActivityGroup, FeeSchedule, _membership_price
-from billing.rule_texts import describe, kind_label
+from billing.rule_texts import describe, kind_label, labels
 from billing.views_common import add_errors, schedule_or_404
+from members.models import MembershipCategory
 
 
 def _detail(schedule: FeeSchedule) -> HttpResponse:
@@ -132,7 +133,13 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "club": club,
         "schedule": schedule,
         "groups": groups,
-        "prices": [MembershipPriceForm.initial_for(p) for p in _prices(schedule)],
+        "prices": [
+            {
+                **MembershipPriceForm.initial_for(price),
+                "categories": labels(price.membership_types, MembershipCategory.choices),
+            }
+            for price in _prices(schedule)
+        ],
         "rules": rules,
         "may_manage": page_access.may_manage(user, club),
         "rule_kinds": RULE_KIND_CHOICES,

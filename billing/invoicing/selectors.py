@@ -119,7 +119,7 @@ def payers(club: Organisation, season: int, person_ids: Sequence[int]) -> dict[i
         .values_list("child_id", "guardian_id")
     ):
         guardians[child_id] = guardian_id  # the lowest guardian id comes last and wins
-    memberships = dues_selectors._season_memberships(club, season)  # noqa: SLF001 (one source)
+    memberships = dues_selectors._season_memberships(club, season)
     family_contact = dict(
         memberships.filter(family__isnull=False, person_id__in={*ids, *guardians.values()})
         .order_by("person_id", "start_date")
@@ -165,7 +165,11 @@ def dues_of(
         issue
         for issue in season_dues.issues
         if issue.person_id in wanted
-        or (issue.family_id is not None and issue.person_id is None and _family_wanted(issue, facts, wanted))
+        or (
+            issue.family_id is not None
+            and issue.person_id is None
+            and _family_wanted(issue, facts, wanted)
+        )
     ]
     return dues, issues
 

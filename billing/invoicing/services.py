@@ -157,7 +157,7 @@ def invoicing_run_preview(
     planned = selectors.plan_invoices(dues, payer_of, chosen, issue_date)
     planned, dropped = selectors.without_billed(planned, selectors.billed_keys(club, person_ids))
     shown = planned[: selectors.PREVIEW_INVOICES]
-    names = dues_selectors._names(  # noqa: SLF001 (one source for names)
+    names = dues_selectors._names(
         {invoice.payer_id for invoice in shown}
         | {pl.line.person_id for invoice in shown for pl in invoice.lines}
     )
@@ -382,9 +382,7 @@ def _issue_data(issue: pricing.PricingIssue) -> dict:
     }
 
 
-def _release_after_error(
-    chunk: InvoicingChunk, error: Exception, retry_delay: int | None
-) -> None:
+def _release_after_error(chunk: InvoicingChunk, error: Exception, retry_delay: int | None) -> None:
     with transaction.atomic():
         locked = InvoicingChunk.objects.select_for_update().get(pk=chunk.pk)
         if locked.state != InvoicingState.RUNNING:
@@ -490,75 +488,101 @@ def _create_invoices(
     planned: Sequence[selectors.PlannedInvoice],
     run: InvoicingRun | None,
     actor: User | None,
-) -> list[Invoice]:
+) -> list[int]:
     """Insert the planned invoices with the next numbers and KIDs of the locked series (S-05,
-    S-01), their lines, an "issued" event and a history row each. Bulk: a few statements for
-    the whole block."""
+    S-01), their lines, an "issued" event and a history row each (STYLE 5, audit), with
+    PostgreSQL COPY: a 100,000-member run inserts some 400,000 rows while the series is
+    locked, which the ORM's bulk_create would take ten times longer to do. Returns the ids."""
     if not planned:
         return []
     seller = _seller(club, season)
     buyers = _buyers({invoice.payer_id for invoice in planned})
     kids = _take_kids(series, club, len(planned))
     first_number = series.next_number
-    invoices = [
-        Invoice(
-            club=club,
-            number=first_number + index,
-            run=run,
-            season=season,
-            payer_id=plan.payer_id,
-            **buyers[plan.payer_id],
-            seller_name=seller.name,
-            seller_organisation_number=seller.organisation_number,
-            seller_address=seller.address,
-            seller_account=seller.account,
-            issue_date=issue_date,
-            due_date=plan.due_date,
-            kid=kids[index],
-            total=_nok(plan.total),
-            help_text=seller.help_text,
-            created_by=actor,
-        )
-        for index, plan in enumerate(planned)
-    ]
-    Invoice.objects.bulk_create(invoices)
-    InvoiceLine.objects.bulk_create(
-        _line(invoice, position, planned_line)
-        for invoice, plan in zip(invoices, planned, strict=True)
-        for position, planned_line in enumerate(plan.lines, start=1)
+    ids = _next_ids(Invoice, len(planned))
+    now = timezone.now()
+    actor_id = actor.pk if actor is not None else None
+    run_id = run.pk if run is not None else None
+    invoice_rows = []
+    line_rows = []
+    for index, plan in enumerate(planned):
+        buyer = buyers[plan.payer_id]
+        invoice_rows.append(
+            (
+                ids[index], club.pk, first_number + index, InvoiceKind.INVOICE.value, None,
+                InvoiceStatus.ISSUED.value, run_id, season, plan.payer_id,
+                buyer["buyer_name"][:300], buyer.get("buyer_street", ""),
+                buyer.get("buyer_postcode", ""), buyer.get("buyer_city", ""),
+                buyer.get("buyer_country", ""), buyer.get("buyer_email", ""),
+                seller.name, seller.organisation_number, seller.address, seller.account,
+                issue_date, plan.due_date, kids[index], plan.total, pricing.CURRENCY,
+                seller.help_text, buyer["language"], "", actor_id, now,
+            )
+        )  # fmt: skip
+        for position, planned_line in enumerate(plan.lines, start=1):
+            line = planned_line.line
+            line_rows.append(
+                (
+                    ids[index], club.pk, line.person_id, position, line.fee.value,
+                    planned_line.key_fee, line.group or "", line.kind.value, line.period.start,
+                    line.period.end, line.reason[:300], line.rule_id, line.amount,
+                    pricing.CURRENCY, True, None,
+                )
+            )  # fmt: skip
+    _copy(Invoice, INVOICE_COLUMNS, invoice_rows)
+    _copy(InvoiceLine, LINE_COLUMNS, line_rows)
+    _copy(
+        InvoiceEvent,
+        EVENT_COLUMNS,
+        [(pk, "issued", "", "issued", actor_id, "", now) for pk in ids],
     )
-    InvoiceEvent.objects.bulk_create(
-        InvoiceEvent(
-            invoice=invoice,
-            kind=InvoiceEvent.Kind.ISSUED,
-            to_status=InvoiceStatus.ISSUED,
-            actor=actor,
-        )
-        for invoice in invoices
+    _copy(
+        Invoice.history.model,
+        (*INVOICE_COLUMNS, "history_date", "history_change_reason", "history_type", "history_user"),
+        [(*row, now, None, "+", actor_id) for row in invoice_rows],
     )
-    Invoice.history.bulk_history_create(invoices, default_user=actor)
-    series.next_number = first_number + len(invoices)
+    series.next_number = first_number + len(planned)
     series.save(update_fields=["next_number", "next_kid_sequence"])
-    return invoices
+    return ids
 
 
-def _line(invoice: Invoice, position: int, planned: selectors.PlannedLine) -> InvoiceLine:
-    line = planned.line
-    return InvoiceLine(
-        invoice=invoice,
-        club_id=invoice.club_id,
-        person_id=line.person_id,
-        position=position,
-        fee=line.fee.value,
-        key_fee=planned.key_fee,
-        group=line.group or "",
-        line_kind=line.kind.value,
-        period_start=line.period.start,
-        period_end=line.period.end,
-        description=line.reason[:300],
-        rule_id=line.rule_id,
-        amount=_nok(line.amount),
+INVOICE_COLUMNS = (
+    "id", "club", "number", "kind", "credited_invoice", "status", "run", "season", "payer",
+    "buyer_name", "buyer_street", "buyer_postcode", "buyer_city", "buyer_country",
+    "buyer_email", "seller_name", "seller_organisation_number", "seller_address",
+    "seller_account", "issue_date", "due_date", "kid", "total", "total_currency", "help_text",
+    "language", "reason", "created_by", "created_at",
+)  # fmt: skip
+LINE_COLUMNS = (
+    "invoice", "club", "person", "position", "fee", "key_fee", "group", "line_kind",
+    "period_start", "period_end", "description", "rule_id", "amount", "amount_currency",
+    "is_billed", "credited_line",
+)  # fmt: skip
+EVENT_COLUMNS = ("invoice", "kind", "from_status", "to_status", "actor", "note", "created_at")
+
+
+def _next_ids(model: type[Invoice], count: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _copy(model: type, fields: Sequence[str], rows: Sequence[tuple]) -> None:
+    """COPY `rows` (values in the order of `fields`, model field names) into the model's
+    table."""
+    if not rows:
+        return
+    columns = ", ".join(
+        connection.ops.quote_name(model._meta.get_field(name).column) for name in fields
     )
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"COPY {table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 # ------------------------------------------------------------------ the reconciler
@@ -649,7 +673,7 @@ def invoice_void(*, actor: User | None, invoice: Invoice, reason: str) -> Invoic
         raise ValidationError(NOT_VOIDABLE, code="not_voidable")
     from_status = locked.status
     locked.status = InvoiceStatus.VOID
-    locked._history_user = actor  # noqa: SLF001 (django-simple-history)
+    locked._history_user = actor
     locked.save(update_fields=["status"])
     locked.lines.update(is_billed=False)
     _event(locked, InvoiceEvent.Kind.VOIDED, from_status, actor, reason.strip())
@@ -694,7 +718,7 @@ def invoice_credit(
         reason=reason.strip(),
         created_by=actor,
     )
-    note._history_user = actor  # noqa: SLF001
+    note._history_user = actor
     note.full_clean(exclude=["club", "payer", "credited_invoice", "created_by", "run"])
     note.save()
     series.next_number += 1
@@ -707,7 +731,7 @@ def invoice_credit(
     from_status = locked.status
     if len(credited) == len(billed):
         locked.status = InvoiceStatus.CREDITED
-        locked._history_user = actor  # noqa: SLF001
+        locked._history_user = actor
         locked.save(update_fields=["status"])
         _event(locked, InvoiceEvent.Kind.CREDITED, from_status, actor, reason.strip())
     else:

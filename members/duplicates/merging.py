@@ -565,8 +565,8 @@ class _Merger:
         merge.save()
         return merge
 
-    def _pks(self, relation: Relation, **filters: object) -> list[int]:
-        rows = relation.rows().filter(**{relation.field.attname: self.merged.pk}, **filters)
+    def _pks(self, relation: Relation) -> list[int]:
+        rows = relation.rows().filter(**{relation.field.attname: self.merged.pk})
         return list(rows.order_by("pk").values_list("pk", flat=True))
 
     def _move(
@@ -574,6 +574,8 @@ class _Merger:
     ) -> None:
         """Move the rows to the survivor, each refused move (a constraint) left and reported.
         All at once in a savepoint first; one by one only when that fails."""
+        if not pks:
+            return
         for other in _other_person_fields(relation):
             selfish = set(
                 relation.rows()

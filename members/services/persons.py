@@ -70,10 +70,23 @@ def next_sports_id(*, birth_date: datetime.date | None, gender: str) -> str:
     return rules.format_sports_id(birth_date, gender, serial)
 
 
+PERSON_IS_MERGED = _(
+    "This record was merged into another person (P-14): change the surviving person, or undo "
+    "the merge first."
+)
+
+
+def ensure_not_merged(person: Person) -> None:
+    """P-14: a merged person's record is closed; the merge page can undo it."""
+    if person.merged_into_id is not None:
+        raise ValidationError(PERSON_IS_MERGED, code="person_merged")
+
+
 def ensure_not_deceased(person: Person) -> None:
     """P-06: nothing about a deceased person's contact information, bank accounts,
     competences and transfers may be added, changed or deleted. Services call it on the person
     row they locked (`lock_person`), so a concurrent "mark deceased" cannot slip in between."""
+    ensure_not_merged(person)
     if person.is_deceased:
         raise ValidationError(PERSON_IS_DECEASED, code="person_deceased")
 
@@ -143,6 +156,7 @@ def person_update(
     goes to SportsIdHistory, where search still finds it."""
     person = lock_person(person)
     require_person_edit(actor, person)
+    ensure_not_merged(person)
     forbidden = set(fields) - PERSON_EDITABLE_FIELDS
     if forbidden:
         raise ValidationError(dict.fromkeys(sorted(forbidden), FIELD_CANNOT_BE_CHANGED))

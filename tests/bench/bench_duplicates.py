@@ -393,7 +393,7 @@ def speed() -> int:
     ensure_register()
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE members_duplicatecandidate, members_detectionchunk, members_detectionrun"
+            "TRUNCATE members_duplicatecandidate, members_detectionchunk, members_detectionrun CASCADE"
         )
     workers = start_workers(queue)
     try:

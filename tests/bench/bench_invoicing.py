@@ -163,7 +163,9 @@ def seed() -> Organisation:
                 GuardianRelation(guardian=parents[2 * i + 1], child=kid),
             ]
     # Children without a family membership, invoiced to a guardian (an ordinary adult member).
-    adults = list(Person.objects.filter(first_name__startswith="Voksen").order_by("pk")[:children_count])
+    adults = list(
+        Person.objects.filter(first_name__startswith="Voksen").order_by("pk")[:children_count]
+    )
     for index, child in enumerate(_persons(children_count, n, datetime.date(2014, 1, 1), "Ungdom")):
         member(child, MembershipCategory.ORDINARY)
         relations.append(GuardianRelation(guardian=adults[index // 2], child=child))
@@ -177,7 +179,7 @@ def empty_invoices() -> None:
         cursor.execute(
             "TRUNCATE billing_invoiceline, billing_invoiceevent, billing_historicalinvoice, "
             "billing_invoice, billing_invoicingchunk, billing_invoicingrun, "
-            "billing_invoicenumberseries"
+            "billing_invoicenumberseries CASCADE"
         )
 
 
@@ -189,10 +191,12 @@ def start_worker() -> subprocess.Popen:
         f"@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or '5432'}/{db['NAME']}"
     )
     celery = str(Path(sys.executable).with_name("celery"))
-    return subprocess.Popen(
-        [celery, "-A", "clubadmin", "worker", "-Q", QUEUE, "--concurrency", str(WORKERS)]
-        + ["--loglevel", "WARNING", "--without-gossip", "--without-mingle"]
-        + ["--hostname", f"{QUEUE}@%h"],
+    return subprocess.Popen(  # noqa: S603 (our own command line)
+        [
+            *(celery, "-A", "clubadmin", "worker", "-Q", QUEUE, "--concurrency", str(WORKERS)),
+            *("--loglevel", "WARNING", "--without-gossip", "--without-mingle"),
+            *("--hostname", f"{QUEUE}@%h"),
+        ],
         env={**os.environ, "DATABASE_URL": url, "CELERY_QUEUE": QUEUE},
         cwd=Path(__file__).resolve().parents[2],
         start_new_session=True,

@@ -20,6 +20,7 @@ from billing.forms_schedules import (
     FAMILY_FEE_TOO_LOW,
     MEMBERSHIP_BELOW_50,
     NO_PRICES,
+    RULE_FORMS,
     SEASON_TAKEN,
     VOLUNTEER_DATES_REQUIRED,
 )
@@ -587,3 +588,23 @@ def test_services_refuse_an_official_without_billing_manage(club, schedule):
         )
 
     assert billing_state() == before
+
+
+def test_every_schedule_page_renders_for_the_manager(club, schedule):
+    client = manager(club.world)
+    group = schedule.activity_groups.get(code="football")
+    urls = [
+        reverse("billing:schedule-list", args=[club.world.club_a.pk]),
+        reverse("billing:schedule-detail", args=[schedule.pk]),
+        reverse("billing:schedule-settings", args=[schedule.pk]),
+        reverse("billing:schedule-prices", args=[schedule.pk]),
+        reverse("billing:group-add", args=[schedule.pk]),
+        reverse("billing:group-edit", args=[group.pk]),
+        reverse("billing:group-fees", args=[group.pk]),
+        *[reverse("billing:rule-add", args=[schedule.pk]) + f"?kind={kind}" for kind in RULE_FORMS],
+        *[rule_url(schedule, rule.rule_id) for rule in schedule.to_config().rules[:7]],  # not D-11,
+    ]
+
+    statuses = {url: client.get(url).status_code for url in urls}
+
+    assert set(statuses.values()) == {200}, statuses

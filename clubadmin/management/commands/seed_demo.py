@@ -9,6 +9,11 @@ What the data looks like is planned in `clubadmin.demo_data`. Bulk rows get no h
 (django-simple-history only sees ORM saves). Sports ids come from the register's sequence
 (`members_sports_id_serial`), which `--reset` restarts, so the same size and seed give the same
 sports ids.
+
+After the register and the logins, every app that defines `seed_demo_data(context)` on its
+AppConfig adds its own demo data in the same transaction (`clubadmin.demo_hooks`): members
+gives the clubs their membership types, memberships and families, billing the demo club's
+fee schedules and agreements.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
-from clubadmin import demo_data
+from clubadmin import demo_data, demo_hooks
 from clubadmin.demo_data import (
     DEMO_PASSWORD,
     FEDERATION_ORGANISATION_NUMBER,
@@ -143,6 +148,8 @@ class WrittenRegister:
     deceased: int = 0
     licensed: int = 0
     previous_sports_ids: int = 0
+    # Person ids are first_person_id + PlannedPerson.index.
+    first_person_id: int = 0
     login_persons: dict[str, tuple[int, PlannedPerson]] = field(default_factory=dict)
 
 
@@ -179,14 +186,26 @@ class Command(BaseCommand):
             self.stdout.write(f"Organisations: {describe_tree(plan)}.")
             generator = RegisterGenerator(rng, plan, persons)
             written = write_register(generator, self._progress)
-            create_logins(written.login_persons)
-        analyze_register()
+            users = create_logins(written.login_persons)
+            context = demo_hooks.DemoContext(
+                seed=seed,
+                plan=plan,
+                written=written,
+                demo_club=Organisation.objects.get(pk=plan.demo_club.organisation.id),
+                users=users,
+                reference_date=demo_data.REFERENCE_DATE,
+                today=timezone.localdate(),
+            )
+            demo_hooks.run_app_hooks(context)
+        analyze_register(context.tables_to_analyze)
         self.stdout.write(
             f"Seeded {written.persons} persons ({generator.duplicates} of them registered twice, "
             f"{written.deceased} deceased, {written.previous_sports_ids} with a previous sports "
             f"id), {written.functions} functions ({written.licensed} licensed) and "
             f"{sum(1 for _ in plan.federation.walk())} organisations in {len(plan.clubs)} clubs."
         )
+        for line in context.lines:
+            self.stdout.write(line)
         self._print_logins(written)
 
     def _progress(self, persons: int) -> None:
@@ -357,7 +376,7 @@ def write_register(
         range(first_serial + generator.count, first_serial + generator.count + spare_serials)
     )
     now = timezone.now()
-    written = WrittenRegister()
+    written = WrittenRegister(first_person_id=first_id)
     rows = Rows()
     with _raw_cursor() as cursor:
         for person in generator.persons():
@@ -470,11 +489,13 @@ def _copy(
             copy.write_row(row)
 
 
-def create_logins(login_persons: dict[str, tuple[int, PlannedPerson]]) -> None:
+def create_logins(login_persons: dict[str, tuple[int, PlannedPerson]]) -> dict[str, User]:
+    """The demo logins by username, the superuser included."""
     # E-mail of the login: the person's standard contact set holds the same address (P-08).
+    users = {}
     for login in LOGINS:
         person_id, person = login_persons[login.username]
-        User.objects.create_user(
+        users[login.username] = User.objects.create_user(
             login.username,
             email=person.email,
             password=DEMO_PASSWORD,
@@ -483,17 +504,20 @@ def create_logins(login_persons: dict[str, tuple[int, PlannedPerson]]) -> None:
             person_id=person_id,
             is_staff=login.is_staff,
         )
-    User.objects.create_superuser(
+    users[SUPERUSER_NAME] = User.objects.create_superuser(
         SUPERUSER_NAME, email="admin@demoidrett.no", password=DEMO_PASSWORD
     )
+    return users
 
 
-def analyze_register() -> None:
-    """Fresh planner statistics after a bulk load, so that the first queries are not slow."""
+def analyze_register(extra_tables: Sequence[str] = ()) -> None:
+    """Fresh planner statistics after a bulk load, so that the first queries are not slow;
+    `extra_tables` are those the apps' demo hooks loaded in bulk."""
     tables = [
         model._meta.db_table
         for model in (Person, ContactSet, SportsIdHistory, Function, Organisation)
     ]
+    tables += [table for table in extra_tables if table not in tables]
     with _raw_cursor() as cursor:
         cursor.execute(
             sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, tables)))

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from billing import kid, pricing, selectors
+from billing import kid, selectors
 from billing.invoicing import services
 from billing.invoicing.selectors import Selection
 from billing.models import (
@@ -23,8 +23,8 @@ from billing.models import (
 )
 from members.models import KidAlgorithm, MembershipStatus, Organisation
 from tests.billing.factories import SEASON
-from tests.members.factories_memberships import MembershipFactory, default_types
 from tests.members.factories import PersonFactory
+from tests.members.factories_memberships import MembershipFactory, default_types
 
 pytestmark = pytest.mark.django_db
 ISSUE_DATE = datetime.date(SEASON, 1, 15)

@@ -41,7 +41,7 @@ def _database_url() -> str:
 
 def _start_worker(queue: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_QUEUE": queue}
-    return subprocess.Popen(
+    return subprocess.Popen(  # noqa: S603 (our own command line)
         [
             str(Path(sys.executable).with_name("celery")),
             "-A",
@@ -95,7 +95,11 @@ def test_issue6_worker_killed_mid_run_restarted_exactly_one_invoice(world, monke
         person = PersonFactory(first_name=f"Medlem{index}", birth_date=datetime.date(1990, 1, 1))
         MembershipFactory(person=person, club=world.club_a, membership_type=ordinary)
     preview = services.invoicing_run_preview(
-        actor=None, club=world.club_a, season=SEASON, fee_kinds=["membership"], issue_date=ISSUE_DATE
+        actor=None,
+        club=world.club_a,
+        season=SEASON,
+        fee_kinds=["membership"],
+        issue_date=ISSUE_DATE,
     )
     queue = f"clubadmin-test-invoicing-{uuid.uuid4().hex}"
     monkeypatch.setattr(

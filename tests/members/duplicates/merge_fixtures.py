@@ -18,6 +18,7 @@ from billing.models import (
     VolunteerContract,
     VolunteerHours,
 )
+from billing.models_invoicing import Invoice, InvoiceLine
 from members.duplicates import merging
 from members.models import (
     BankAccount,
@@ -275,6 +276,14 @@ def build_pair(world: World, *, with_login: bool = True) -> Pair:
         fee_kinds=["activity"],
     )
     rows["parent_agreement"].children.add(merged)
+    # Invoices (issue 6): the merged record's invoice moves with its lines, except its
+    # membership line: the survivor was billed the same fee for the same period already (the
+    # unique "one charge per person, fee and period" keeps it with the merged record).
+    rows["survivor_invoice"] = _invoice(world, survivor, 1, ("membership", "activity"))
+    rows["merged_invoice"] = _invoice(world, merged, 2, ("membership", "volunteer_work"))
+    lines = {line.fee: line for line in rows["merged_invoice"].lines.all()}
+    rows["merged_double_line"] = lines["membership"]
+    rows["merged_volunteer_line"] = lines["volunteer_work"]
     # P-14: the pair's candidate, and an open pair of the merged record with a third person.
     low, high = sorted((survivor, merged), key=lambda person: person.pk)
     rows["candidate"] = DuplicateCandidate.objects.create(person_a=low, person_b=high, score=0.97)
@@ -289,6 +298,36 @@ def build_pair(world: World, *, with_login: bool = True) -> Pair:
     merged.refresh_from_db()
     survivor.refresh_from_db()
     return pair
+
+
+def _invoice(world: World, payer: Person, number: int, fees: tuple[str, ...]) -> Invoice:
+    invoice = Invoice.objects.create(
+        club=world.club_a,
+        number=number,
+        season=SEASON,
+        payer=payer,
+        buyer_name=payer.full_name,
+        seller_name=world.club_a.name,
+        issue_date=datetime.date(SEASON, 1, 15),
+        due_date=datetime.date(SEASON, 3, 1),
+        kid=f"1000{number}",
+        total=Money("900.00", "NOK"),
+    )
+    for position, fee in enumerate(fees, start=1):
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            club=world.club_a,
+            person=payer,
+            position=position,
+            fee=fee,
+            key_fee=fee,
+            line_kind="charge",
+            period_start=datetime.date(SEASON, 1, 1),
+            period_end=datetime.date(SEASON, 12, 31),
+            description=f"{fee} {SEASON}",
+            amount=Money("450.00", "NOK"),
+        )
+    return invoice
 
 
 # -------------------------------------------------------------------------- the counts

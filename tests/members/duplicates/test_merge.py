@@ -164,6 +164,7 @@ def test_p14_merge_moves_everything_and_loses_nothing(pair, staff):
         "members.bankaccount.person": {pair["merged_private"].pk},
         "members.guardianrelation.guardian": {pair["merged_guardian"].pk},
         "billing.paymentpreference.person": {pair["merged_preference"].pk},
+        "billing.invoiceline.person": {pair["merged_double_line"].pk},
         "members.personmerge.merged": {merge.pk},
     }
     reasons = {
@@ -174,10 +175,12 @@ def test_p14_merge_moves_everything_and_loses_nothing(pair, staff):
         ("members.bankaccount", pair["merged_private"].pk): "account_type_taken",
         ("members.guardianrelation", pair["merged_guardian"].pk): "constraint",
         ("billing.paymentpreference", pair["merged_preference"].pk): "constraint",
+        ("billing.invoiceline", pair["merged_double_line"].pk): "constraint",
     }
     constraints = {entry["model"]: entry.get("constraint") for entry in merge.record["not_moved"]}
     assert constraints["members.membership"] == "membership_no_overlap"
     assert constraints["billing.paymentpreference"] == "payment_preference_once"
+    assert constraints["billing.invoiceline"] == "invoice_line_once"
 
     # Everything else is the survivor's now.
     theirs = _labels_on(survivor)
@@ -203,6 +206,8 @@ def test_p14_merge_moves_everything_and_loses_nothing(pair, staff):
         "billing.exemptionagreement_children.person",
     ):
         assert label in theirs, label
+    assert pair["merged_invoice"].pk in theirs["billing.invoice.payer"]
+    assert pair["merged_volunteer_line"].pk in theirs["billing.invoiceline.person"]
     assert list(pair["parent_agreement"].children.all()) == [survivor]
 
 
@@ -573,6 +578,7 @@ def test_p14_preview_saves_nothing_and_tells_what_would_happen(pair, staff):
         "Bank account",
         "Guardian (guardian)",
         "Payment preference",
+        "Invoice line",
     }
     membership_note = next(note for note in summary.not_moved if note.kind == "Membership")
     assert membership_note.reason == (
