@@ -37,6 +37,9 @@ class BillingConfig(AppConfig):
         from billing.payments.scoping import register_payment_models  # issue 6: payments
 
         register_payment_models()
+        from billing.delivery.scoping import register_delivery_models  # issue 6: delivery
+
+        register_delivery_models()
 
     def seed_demo_data(self, context) -> None:  # clubadmin.demo_hooks.DemoContext
         """`manage.py seed_demo`: the demo club's fee schedules and agreements (billing.demo)."""

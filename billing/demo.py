@@ -73,12 +73,12 @@ def seed(context: DemoContext) -> None:
         for year in (season, season + 1)
     ]
     contracts = _volunteer_contracts(context, manager)
-    hardship = _hardship_exemption(context, manager, season)
+    hardship = _hardship_exemption(context, manager, season, other_than=contracts)
     trials = _trial_periods(context, manager)
     hours = _volunteer_hours(context, manager, season)
     context.report(
         f"Fee schedules of {club.name}: {', '.join(str(s.season) for s in schedules)} "
-        f"({', '.join(sorted(groups))}); {contracts} volunteer contracts, {hardship} hardship "
+        f"({', '.join(sorted(groups))}); {len(contracts)} volunteer contracts, {hardship} hardship "
         f"exemption, {trials} trial period, volunteer hours of {hours} persons."
     )
 
@@ -122,8 +122,9 @@ def demo_season_config(
     return dataclasses.replace(config, groups=tuple(activity_groups), activity_fees=tuple(fees))
 
 
-def _volunteer_contracts(context: DemoContext, actor: User | None) -> int:
-    """D-10: the team leader login, and a parent leading or coaching their child's team."""
+def _volunteer_contracts(context: DemoContext, actor: User | None) -> list[int]:
+    """D-10: the team leader login, and a parent leading or coaching their child's team.
+    Returns the ids of the persons who signed."""
     club = context.demo_club
     holders = [context.login_person_id("lagleder")]
     parent = (
@@ -147,12 +148,15 @@ def _volunteer_contracts(context: DemoContext, actor: User | None) -> int:
         services.volunteer_contract_create(
             actor=actor, person=person, club=club, signed_on=CONTRACTS_SIGNED_ON
         )
-    return len(holders)
+    return holders
 
 
-def _hardship_exemption(context: DemoContext, actor: User | None, season: int) -> int:
+def _hardship_exemption(
+    context: DemoContext, actor: User | None, season: int, *, other_than: list[int]
+) -> int:
     """D-11: a parent's application for a playing child, decided by the general manager.
-    Not `forelder`'s family: her dues show the ordinary lines."""
+    Not in `forelder`'s family (her dues show the ordinary lines), nor a child of a parent
+    in `other_than` (whose contract already exempts the child's team, D-10)."""
     club = context.demo_club
     parent_family = Membership.objects.filter(
         person_id=context.login_person_id("forelder"), club=club, family__isnull=False
@@ -165,10 +169,13 @@ def _hardship_exemption(context: DemoContext, actor: User | None, season: int) -
             child__functions__function_type__code="player",
             child__functions__to_date__isnull=True,
         )
+        .filter(child__birth_date__year__range=(season - 19, season - 6))  # D-07 cohorts
         .exclude(child__memberships__family__in=parent_family)
+        .exclude(child__guardian_relations__guardian_id__in=other_than)
         .exclude(child__memberships__status=MembershipStatus.ENDED)
         .select_related("guardian", "child")
-        .order_by("child_id", "guardian_id")
+        # D-09: the oldest player of a family always pays, so the exemption shows.
+        .order_by("child__birth_date", "child_id", "guardian_id")
         .first()
     )
     if relation is None:

@@ -527,5 +527,6 @@ class Instalment(models.Model):
         return f"{self.number}: {self.amount}"
 
 
+from billing.models_delivery import *  # noqa: E402, F403  (issue 6: delivery and reminders)
 from billing.models_invoicing import *  # noqa: E402, F403  (issue 6)
 from billing.models_payments import *  # noqa: E402, F403  (issue 6: payments)

@@ -152,7 +152,9 @@ class Payment(models.Model):
                 fields=["club", "source", "transaction_key"], name="payment_once"
             ),
             models.CheckConstraint(
-                condition=Q(match_state=MatchState.UNMATCHED) | Q(invoice__isnull=False),
+                # A reversal whose KID no invoice has stays without one, like a payment.
+                condition=Q(match_state__in=[MatchState.UNMATCHED, MatchState.REVERSAL])
+                | Q(invoice__isnull=False),
                 name="payment_matched_has_invoice",
             ),
         ]

@@ -16,6 +16,7 @@ from djmoney.money import Money
 
 from billing import pricing, selectors
 from billing.models import (
+    CONFIDENTIAL_KINDS,
     CURRENCY,
     DEFAULT_RULE_IDS,
     ActivityGroup,
@@ -186,6 +187,24 @@ def volunteer_contract_create(
 
 
 @transaction.atomic
+def _is_confidential_rule(club: Organisation, season: int, rule_id: str) -> bool:
+    """D-11: whether the agreement would grant a confidential exemption, whatever its kind
+    says: the default hardship rules, or a rule the season's schedule marks confidential."""
+    if not rule_id:
+        return False
+    if rule_id in {DEFAULT_RULE_IDS[kind] for kind in CONFIDENTIAL_KINDS}:
+        return True
+    schedule = FeeSchedule.objects.filter(club=club, season=season).first()
+    if schedule is None:
+        return False
+    return any(
+        rule.rule_id == rule_id
+        and isinstance(rule.params, pricing.AgreementExemptionParams)
+        and rule.params.confidential
+        for rule in schedule.to_config().rules
+    )
+
+
 def exemption_agreement_create(
     *,
     actor: User | None,
@@ -207,11 +226,8 @@ def exemption_agreement_create(
     fee) is confidential and decided by the club's general manager only."""
     _require(actor, Capability.BILLING_MANAGE, club)
     kind = AgreementKind(kind)
-    if (
-        kind in (AgreementKind.HARDSHIP, AgreementKind.WORK_INSTEAD)
-        and actor is not None
-        and not selectors.is_general_manager(actor, club)
-    ):
+    confidential = kind in CONFIDENTIAL_KINDS or _is_confidential_rule(club, season, rule_id)
+    if confidential and actor is not None and not selectors.is_general_manager(actor, club):
         raise PermissionDenied(HARDSHIP_GENERAL_MANAGER_ONLY)
     agreement = ExemptionAgreement(
         person=person,

@@ -11,4 +11,6 @@ urlpatterns = [
     path("teams/<int:pk>/eligibility/", views.team_eligibility, name="team-eligibility"),
     *urls_pages.urlpatterns,  # fee schedules and agreements
     path("", include("billing.urls_payments")),  # issue 6: payments
+    path("", include("billing.invoicing.views")),  # issue 6: invoicing runs, invoices, PDF
+    path("", include("billing.delivery.views")),  # issue 6: delivery and reminders
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -85,6 +86,11 @@ def app_hooks() -> list[tuple[str, Hook]]:
     return hooks
 
 
-def run_app_hooks(context: DemoContext) -> None:
-    for _label, hook in app_hooks():
+def run_app_hooks(context: DemoContext) -> list[tuple[str, float]]:
+    """Runs every hook; returns (app label, seconds) of each."""
+    timings = []
+    for label, hook in app_hooks():
+        started = time.perf_counter()
         hook(context)
+        timings.append((label, time.perf_counter() - started))
+    return timings

@@ -6,7 +6,9 @@ families and guardians, written after the register.
   membership from the function's from date (calendar year, D-02): junior under 18, pensioner
   from 67 in the year (D-01), else ordinary; ended with the function (deceased persons, old
   registrations); pending verification when they joined in the last weeks before the
-  reference date (M-14). One INSERT ... SELECT over the functions: cheap at 1,000,000 persons.
+  reference date (M-14). One INSERT ... SELECT over the functions; in a register of more
+  than ALL_CLUBS_UP_TO_PERSONS persons only in the three named clubs, to keep a
+  federation-sized seed fast.
 - The demo club gets the richer data, planned in Python from its members: families for the
   households where the data makes it obvious (an address shared by adults and children with
   an adult's last name, at most the family limit, M-11/D-01), with guardian relations for the
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
 PENSIONER_AGE = 67
 # M-14: members who joined in the last weeks before the reference date have not confirmed
 # their data yet.
-PENDING_DAYS = 45
+PENDING_DAYS = 30
 # D-05: the annual meeting that named the demo club's honorary members.
 HONORARY_SINCE = datetime.date(2022, 3, 17)
 HONORARY_MEMBERS = 2
@@ -64,6 +66,11 @@ RESIGNED_BETWEEN = (datetime.date(2025, 9, 1), datetime.date(2025, 12, 15))
 RESIGNING_ADULTS = 2
 # A parent is at least this much older than a child of the household (guardian, M-14).
 PARENT_AGE_GAP = 16
+# Memberships for every club up to this size of the register; in a bigger one only for the
+# named clubs (demo_data.FIXED_CLUBS, the demo club first): a membership row costs about as
+# much as a person (the exclusion constraint's GiST index and four foreign keys), which would
+# add most of a minute to a federation-sized seed.
+ALL_CLUBS_UP_TO_PERSONS = 50_000
 # The newcomer joined (and started a trial with a team, D-06) this many days before seeding.
 NEWCOMER_DAYS_AGO = 7
 
@@ -97,6 +104,7 @@ JOIN members_membershiptype t ON t.club_id = f.organisation_id AND t.code = CASE
     ELSE %(ordinary)s
 END
 WHERE f.function_type_id = %(member_type)s AND excluded.id IS NULL
+    AND (%(clubs)s::bigint[] IS NULL OR f.organisation_id = ANY(%(clubs)s::bigint[]))
 """
 
 
@@ -160,13 +168,15 @@ def seed(context: DemoContext) -> None:
     parent_family = _register_parent_family(context, plan, types, actor=manager)
     honorary = _register_honorary(context, plan, types, actor=manager)
     families, guardians = _bulk_families(context, plan, types)
-    plain = insert_plain_memberships(context, exclude=plan.special_person_ids)
+    clubs = member_clubs(context)
+    plain = insert_plain_memberships(context, exclude=plan.special_person_ids, clubs=clubs)
     resigned = _register_resignations(context, plan, rng, actor=manager)
     context.analyze(Membership, MembershipType, Family, GuardianRelation)
     statuses = list(Membership.objects.filter(club=club).values_list("status", flat=True))
     pending = statuses.count(MembershipStatus.PENDING_VERIFICATION)
     context.report(
-        f"Memberships: {Membership.objects.count()} in {len(context.plan.clubs)} clubs "
+        f"Memberships: {Membership.objects.count()} in "
+        f"{len(context.plan.clubs) if clubs is None else len(clubs)} clubs "
         f"({plain} in bulk); in {club.name} {len(statuses)} ({pending} pending verification, "
         f"{resigned} resigned), {families + bool(parent_family)} families with {guardians} "
         f"guardian relations, {len(honorary)} honorary members."
@@ -283,7 +293,7 @@ def plan_families(
         ]
         if not guardians:
             continue
-        ordered = sorted(people, key=lambda m: (m.joined, m.birth_date, m.person_id))
+        ordered = sorted(people, key=lambda m: (m.joined, m.person_id))
         contact, rest = ordered[0], sorted(ordered[1:], key=lambda m: (m.birth_date, m.person_id))
         families.append(PlannedFamily(children[0].last_name, [contact, *rest], guardians))
     families.sort(key=lambda family: family.members[0].person_id)
@@ -578,9 +588,19 @@ def _bulk_families(
     return len(families), len(relations) + parent_guardians
 
 
-def insert_plain_memberships(context: DemoContext, *, exclude: Sequence[int]) -> int:
-    """One membership per `member` function of every club, but for the persons in
-    `exclude` (one statement; returns the number of rows)."""
+def member_clubs(context: DemoContext) -> list[int] | None:
+    """The clubs whose members get memberships: None for every club."""
+    if context.written.persons <= ALL_CLUBS_UP_TO_PERSONS:
+        return None
+    named = context.plan.clubs[: len(demo_data.FIXED_CLUBS)]
+    return [club.organisation.id for club in named]
+
+
+def insert_plain_memberships(
+    context: DemoContext, *, exclude: Sequence[int], clubs: Sequence[int] | None
+) -> int:
+    """One membership per `member` function in `clubs` (None: every club), but for the
+    persons in `exclude` (one statement; returns the number of rows)."""
     reference = context.reference_date
     member_type = FunctionType.objects.get(code=MEMBER_FUNCTION_CODE)
     parameters = {
@@ -598,6 +618,7 @@ def insert_plain_memberships(context: DemoContext, *, exclude: Sequence[int]) ->
         "pensioner_age": PENSIONER_AGE,
         "adult_born_before": _years_before(reference, membership_rules.ADULT_AGE),
         "member_type": member_type.pk,
+        "clubs": None if clubs is None else list(clubs),
     }
     with connection.cursor() as cursor:
         cursor.execute(INSERT_MEMBERSHIPS, parameters)

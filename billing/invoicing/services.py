@@ -78,6 +78,7 @@ MAX_RUN_ERRORS = 200
 # Celery task names (billing/invoicing/tasks.py), queued by name to avoid an import cycle.
 CHUNK_TASK = "billing.invoicing_chunk"
 RECONCILE_TASK = "billing.invoicing_reconcile"
+PDF_TASK = "billing.render_invoice_pdfs"  # billing/invoicing/tasks_pdf.py (scope 3)
 
 CHUNK_PAYERS = 500
 CHUNK_TIMEOUT = datetime.timedelta(minutes=5)
@@ -144,6 +145,7 @@ def invoicing_run_preview(
     fee_kinds: Iterable[str],
     selection: dict | None = None,
     issue_date: datetime.date | None = None,
+    offset: int = 0,
 ) -> RunPreview:
     """What a run would invoice now (nothing is saved). Raises PermissionDenied,
     ValidationError, billing.selectors.NoFeeSchedule."""
@@ -156,7 +158,7 @@ def invoicing_run_preview(
     payer_of = selectors.payers(club, season, person_ids)
     planned = selectors.plan_invoices(dues, payer_of, chosen, issue_date)
     planned, dropped = selectors.without_billed(planned, selectors.billed_keys(club, person_ids))
-    shown = planned[: selectors.PREVIEW_INVOICES]
+    shown = planned[offset : offset + selectors.PREVIEW_INVOICES]  # a page of the dry run
     names = dues_selectors._names(
         {invoice.payer_id for invoice in shown}
         | {pl.line.person_id for invoice in shown for pl in invoice.lines}
@@ -354,6 +356,10 @@ def _finish(chunk: InvoicingChunk, work: ChunkWork) -> bool:
             run=run,
             actor=run.started_by,
         )
+        if created:  # scope 3: their PDFs are rendered in the background
+            transaction.on_commit(
+                lambda: current_app.send_task(PDF_TASK, kwargs={"invoice_ids": created})
+            )
         locked.state, locked.finished_at, locked.error = InvoicingState.DONE, timezone.now(), ""
         locked.invoices_created = len(created)
         locked.save(update_fields=["state", "finished_at", "error", "invoices_created"])

@@ -449,20 +449,6 @@ def _is_close_in_age(a: PersonRecord, b: PersonRecord) -> bool:
     )
 
 
-def _score(pairs: Iterable[Pair], by_id: dict[int, PersonRecord], parameters: dict) -> ChunkWork:
-    work = ChunkWork()
-    threshold = scoring.STORE_THRESHOLD
-    for first, second in pairs:
-        comparison = scoring.compare(by_id[first], by_id[second], parameters)
-        work.compared += 1
-        scored = ScoredPair(first, second, comparison)
-        if comparison.score >= threshold:
-            work.stored.append(scored)
-        else:
-            work.below_threshold.append(scored)
-    return work
-
-
 def _in_scope(pairs: Iterable[Pair], scoped: set[int] | None) -> list[Pair]:
     if scoped is None:
         return list(pairs)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.benchdb import bench_line, setup_django  # noqa: E402
+from tests.bench.benchdb import bench_line, setup_django
 
 DATABASE_NAME = os.environ.get("BENCH_PAYMENTS_DATABASE", "clubadmin_bench_payments")
 TRANSACTIONS = int(os.environ.get("BENCH_OCR_TRANSACTIONS", "100000"))
@@ -40,7 +40,8 @@ def _club_and_invoices():  # type: ignore[no-untyped-def]
 
     club = Organisation.objects.filter(name=CLUB_NAME).first()
     if club is None:
-        club = make_organisation(CLUB_NAME, OrganisationType.CLUB)
+        federation = make_organisation("Bench OCR forbund", OrganisationType.FEDERATION)
+        club = make_organisation(CLUB_NAME, OrganisationType.CLUB, federation)
     if Invoice.objects.filter(club=club).count() >= TRANSACTIONS:
         return club
     Invoice.objects.filter(club=club).delete()

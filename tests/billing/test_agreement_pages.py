@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from billing import selectors, services_agreements
+from billing import services as billing_services
 from billing.forms_agreements import CHOOSE_PERSON, VALID_UNTIL_BEFORE_FROM
 from billing.models import (
     ExemptionAgreement,
@@ -188,6 +189,25 @@ def test_d10_edit_narrows_to_some_children_and_the_engine_follows(club):
 
 
 # ------------------------------------------------------------------ D-11 hardship
+
+
+def test_d11_the_service_itself_refuses_a_role_agreement_granting_hardship(club):
+    """The lower-level service checks too, so no caller can slip a confidential rule in
+    under another kind."""
+    before = billing_state()
+    official = club.world.user("official_this_club", "billing.manage")
+
+    with pytest.raises(PermissionDenied):
+        billing_services.exemption_agreement_create(
+            actor=official,
+            person=club["parent"],
+            club=club.world.club_a,
+            season=SEASON,
+            kind="role",
+            rule_id=HARDSHIP,
+        )
+
+    assert billing_state() == before
 
 
 def test_d11_the_general_manager_records_a_hardship_exemption(club):
@@ -380,3 +400,22 @@ def test_person_lookup_offers_only_persons_of_the_club(club):
     assert sorted(p.pk for p in response.context["persons"]) == sorted(
         club[name].pk for name in ("sibling_1", "sibling_2", "sibling_3")
     )
+
+
+@pytest.mark.parametrize("name", ["billing:trial-list", "billing:payment-list"])
+def test_trial_and_payment_lists_in_bounded_queries(club, name, django_assert_max_num_queries):
+    client = manager(club.world)
+    url = reverse(name, args=[club.world.club_a.pk])
+    client.get(url)
+    with django_assert_max_num_queries(14):
+        client.get(url)
+    for person_name in ("mother", "father", "parent", "pensioner", "girl", "boy"):
+        person = club[person_name]
+        TrialPeriod.objects.create(
+            person=person, team=club.team_football, start_date=datetime.date(SEASON, 4, 1)
+        )
+        PaymentPreference.objects.create(person=person, club=club.world.club_a, method="online")
+    with django_assert_max_num_queries(14):
+        response = client.get(url)
+
+    assert len(response.context["page"].object_list) == 6

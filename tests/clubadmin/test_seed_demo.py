@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, F, Q
 from stdnum.no import kontonr, orgnr
 
+from billing.models import FeeSchedule
 from clubadmin import access, demo_data
 from clubadmin.capabilities import Capability
 from clubadmin.demo_data import (
@@ -31,8 +32,12 @@ from clubadmin.management.commands.seed_demo import (
 from members import rules
 from members.models import (
     ContactSet,
+    Family,
     Function,
     FunctionType,
+    GuardianRelation,
+    Membership,
+    MembershipType,
     Organisation,
     OrganisationType,
     Person,
@@ -118,6 +123,23 @@ def function_rows() -> list[tuple]:
     )
 
 
+def membership_rows() -> list[tuple]:
+    return list(
+        Membership.objects.order_by(
+            "person__national_person_id", "club__path", "start_date"
+        ).values_list(
+            "person__national_person_id",
+            "club__path",
+            "membership_type__code",
+            "family__name",
+            "status",
+            "start_date",
+            "end_date",
+            "resignation_received_on",
+        )
+    )
+
+
 def table_counts() -> dict[str, int]:
     return {
         "persons": Person.objects.count(),
@@ -127,6 +149,12 @@ def table_counts() -> dict[str, int]:
         "organisations": Organisation.objects.count(),
         "users": User.objects.count(),
         "person history": Person.history.count(),
+        "membership types": MembershipType.objects.count(),
+        "memberships": Membership.objects.count(),
+        "membership history": Membership.history.count(),
+        "families": Family.objects.count(),
+        "guardians": GuardianRelation.objects.count(),
+        "fee schedules": FeeSchedule.objects.count(),
     }
 
 
@@ -147,11 +175,11 @@ def generated(persons: int = PERSONS, seed_value: int = SEED) -> tuple[Organisat
 @pytest.mark.django_db
 def test_same_size_and_seed_give_the_same_register():
     seed()
-    first = (person_rows(), function_rows())
+    first = (person_rows(), function_rows(), membership_rows())
 
     seed()
 
-    assert (person_rows(), function_rows()) == first
+    assert (person_rows(), function_rows(), membership_rows()) == first
     assert len(first[0]) == PERSONS
 
 
@@ -217,7 +245,11 @@ def test_bulk_rows_have_no_history_and_ids_follow_on():
     seed()
 
     assert Person.history.count() == 0
-    assert Function.history.count() == 0
+    # Only the resignations of the members demo (a service) ended member functions.
+    assert set(Function.history.values_list("history_type", flat=True)) == {"~"}
+    assert (
+        Function.history.count() == Membership.objects.exclude(resignation_received_on=None).count()
+    )
     assert ContactSet.history.count() == 0
     # The sequences moved past the COPYed ids and sports id serials: the ORM can add persons.
     person = Person.objects.create(first_name="Ny", last_name="Person", sports_id="x")

@@ -196,7 +196,7 @@ class Command(BaseCommand):
                 reference_date=demo_data.REFERENCE_DATE,
                 today=timezone.localdate(),
             )
-            demo_hooks.run_app_hooks(context)
+            timings = demo_hooks.run_app_hooks(context)
         analyze_register(context.tables_to_analyze)
         self.stdout.write(
             f"Seeded {written.persons} persons ({generator.duplicates} of them registered twice, "
@@ -206,6 +206,9 @@ class Command(BaseCommand):
         )
         for line in context.lines:
             self.stdout.write(line)
+        if options.get("verbosity", 1) >= 2:
+            for label, seconds in timings:
+                self.stdout.write(f"  demo data of {label}: {seconds:.1f} s")
         self._print_logins(written)
 
     def _progress(self, persons: int) -> None:
