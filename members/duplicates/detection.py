@@ -419,20 +419,17 @@ def _score(pairs: Sequence[Pair], by_id: dict[int, PersonRecord], parameters: di
 
     threshold = scoring.STORE_THRESHOLD
     work = ChunkWork(compared=len(pairs))
-    low: list[Pair] = []
+    # Open candidates among these pairs: compared again, they get their new score even when
+    # it fell below the threshold.
+    existing = _open_pairs_among(by_id)
     for first, second in pairs:
         a, b = get(first), get(second)
         if scoring.score(a, b, parameters) >= threshold:
             work.stored.append(ScoredPair(first, second, scoring.compare(a, b, parameters)))
-        else:
-            low.append((first, second))
-    if low:
-        existing = _open_pairs_among({first for first, _second in low})
-        work.below_threshold = [
-            ScoredPair(first, second, scoring.compare(get(first), get(second), parameters))
-            for first, second in low
-            if (first, second) in existing
-        ]
+        elif (first, second) in existing:
+            work.below_threshold.append(
+                ScoredPair(first, second, scoring.compare(a, b, parameters))
+            )
     return work
 
 

@@ -3,6 +3,7 @@ dies between the claim and the send; one e-mail per payer; the paper channel. E-
 checked in Django's locmem outbox (the test e-mail backend)."""
 
 import datetime
+import io
 
 import pytest
 from django.core import mail
@@ -52,7 +53,7 @@ def test_issue6_send_twice_sends_one_mail_with_the_pdf(world):
     message = mail.outbox[0]
     assert message.to == ["payer@example.org"]
     assert str(invoice.number) in message.subject
-    (name, content, mimetype) = message.attachments[0]
+    (_name, content, mimetype) = message.attachments[0]
     assert mimetype == "application/pdf"
     assert invoice.kid in "".join(page.extract_text() for page in PdfReader(_io(content)).pages)
     row = outbox_row(invoice)
@@ -61,9 +62,7 @@ def test_issue6_send_twice_sends_one_mail_with_the_pdf(world):
     assert row.attempts == 1
 
 
-def _io(content: bytes):
-    import io
-
+def _io(content: bytes) -> io.BytesIO:
     return io.BytesIO(content)
 
 

@@ -11,7 +11,14 @@ from djmoney.money import Money
 
 from billing import services as billing_services
 from billing.invoicing import services
-from billing.models import Invoice, InvoiceEvent, InvoiceLine, InvoicingRun, InvoicingState
+from billing.models import (
+    Invoice,
+    InvoiceEvent,
+    InvoiceLine,
+    InvoiceNumberSeries,
+    InvoicingRun,
+    InvoicingState,
+)
 from tests.access_matrix import HTML_DENIED, Case, check_case, get, post
 from tests.billing.factories import SEASON
 from tests.billing.invoicing.invoices import invoice_example_club
@@ -33,7 +40,7 @@ def make_invoice(world: World, payer, number: int, **extra) -> Invoice:
     invoice = Invoice.objects.create(
         club=world.club_a,
         number=number,
-        season=SEASON,
+        season=extra.pop("season", SEASON),
         payer=payer,
         buyer_name=payer.full_name,
         seller_name=world.club_a.name,
@@ -52,6 +59,7 @@ def make_invoice(world: World, payer, number: int, **extra) -> Invoice:
         position=1,
         fee="membership",
         key_fee="membership",
+        group=f"g{number}",  # one charge per person and key: several invoices of one payer
         line_kind="charge",
         period_start=datetime.date(SEASON, 1, 1),
         period_end=datetime.date(SEASON, 12, 31),
@@ -66,6 +74,7 @@ def make_invoice(world: World, payer, number: int, **extra) -> Invoice:
 @pytest.fixture
 def pages_world(world: World) -> World:
     billing_services.fee_schedule_create_from_example(actor=None, club=world.club_a, season=SEASON)
+    InvoiceNumberSeries.objects.create(club=world.club_a, next_number=1000)
     world.invoice = make_invoice(world, world.player_a, 1)
     world.run = InvoicingRun.objects.create(
         club=world.club_a,
