@@ -77,9 +77,9 @@ def seed(context: DemoContext) -> None:
     trials = _trial_periods(context, manager)
     hours = _volunteer_hours(context, manager, season)
     context.report(
-        f"Fee schedules of {club.name}: {', '.join(str(s.season) for s in schedules)} "
-        f"({', '.join(sorted(groups))}); {len(contracts)} volunteer contracts, {hardship} hardship "
-        f"exemption, {trials} trial period, volunteer hours of {hours} persons."
+        f"{club.name} fee schedules {' and '.join(str(s.season) for s in schedules)} "
+        f"({', '.join(sorted(groups))}); volunteer contracts: {len(contracts)}, hardship "
+        f"exemptions: {hardship}, trial periods: {trials}, persons with volunteer hours: {hours}."
     )
 
 

@@ -530,3 +530,5 @@ class Instalment(models.Model):
 from billing.models_delivery import *  # noqa: E402, F403  (issue 6: delivery and reminders)
 from billing.models_invoicing import *  # noqa: E402, F403  (issue 6)
 from billing.models_payments import *  # noqa: E402, F403  (issue 6: payments)
+from billing.models_ledger import *  # noqa: E402, F403  (issue 6: refunds and the annual report)
+from billing.models_online import *  # noqa: E402, F403  (issue 6: online payment)

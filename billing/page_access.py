@@ -80,6 +80,9 @@ def club_billing_links(user: UserLike, organisation: object) -> list[Link]:
         Link(_("Trial periods"), reverse("billing:trial-list", args=[pk])),
         Link(_("Payment preferences"), reverse("billing:payment-list", args=[pk])),
     ]
+    if may_manage(user, organisation):  # issue 6: invoicing
+        links.append(Link(_("Invoices"), reverse("billing:invoice-list", args=[pk])))
+        links.append(Link(_("Invoicing runs"), reverse("billing:invoicing-run-list", args=[pk])))
     if may_see_confidential(user, organisation):
         links.append(Link(_("Hardship exemptions"), reverse("billing:hardship-list", args=[pk])))
     return links

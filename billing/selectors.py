@@ -96,7 +96,9 @@ class _AnyOf(Lookup):
     prepare_rhs = False
 
     def get_db_prep_lookup(self, value, connection):
-        return "%s", [value]
+        # The array literal as text: psycopg's client-side quoting of a list of 6,000 ints
+        # costs more than the query.
+        return "%s", ["{" + ",".join(str(int(pk)) for pk in value) + "}"]
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -13,4 +13,6 @@ urlpatterns = [
     path("", include("billing.urls_payments")),  # issue 6: payments
     path("", include("billing.invoicing.views")),  # issue 6: invoicing runs, invoices, PDF
     path("", include("billing.delivery.views")),  # issue 6: delivery and reminders
+    path("", include("billing.ledger.views")),  # issue 6: refunds, ledger, S-07 report
+    path("", include("billing.online.views")),  # issue 6: online card payment
 ]

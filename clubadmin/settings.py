@@ -267,3 +267,13 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# Issue 6 scope 6: online card payment (billing.online). "sandbox" is a local fake card
+# processor with its own pages (development and tests); "stripe" is Stripe Checkout.
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "stripe" if PRODUCTION else "sandbox")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+SANDBOX_WEBHOOK_SECRET = env("SANDBOX_WEBHOOK_SECRET", "sandbox-development-secret")
+SANDBOX_PAYMENTS_DIR = env("SANDBOX_PAYMENTS_DIR", str(BASE_DIR / ".local" / "sandbox-payments"))
+# Empty: the sandbox delivers its webhooks in process; set to post them over HTTP instead.
+SANDBOX_WEBHOOK_URL = env("SANDBOX_WEBHOOK_URL", "")

@@ -108,7 +108,7 @@ WHERE f.function_type_id = %(member_type)s AND excluded.id IS NULL
 """
 
 
-@dataclass
+@dataclass(eq=False)
 class Member:
     """A holder of the `member` function in the demo club, with what planning needs."""
 
@@ -121,7 +121,7 @@ class Member:
     address: tuple[str, str]
 
 
-@dataclass
+@dataclass(eq=False)
 class PlannedFamily:
     """A household that joins as a family (M-11): the contact person first."""
 
@@ -142,7 +142,6 @@ class DemoClubPlan:
     honorary: list[Member]
     resigning: list[Member]
     newcomer: Member | None
-    newcomer_function_ids: list[int]
 
     @property
     def special_person_ids(self) -> list[int]:
@@ -164,7 +163,7 @@ def seed(context: DemoContext) -> None:
     rng = context.rng("members")
     plan = plan_demo_club(context, rng)
     if plan.newcomer is not None:
-        _move_newcomer(plan, context.today)
+        _move_newcomer(context, plan.newcomer)
     parent_family = _register_parent_family(context, plan, types, actor=manager)
     honorary = _register_honorary(context, plan, types, actor=manager)
     families, guardians = _bulk_families(context, plan, types)
@@ -175,12 +174,20 @@ def seed(context: DemoContext) -> None:
     statuses = list(Membership.objects.filter(club=club).values_list("status", flat=True))
     pending = statuses.count(MembershipStatus.PENDING_VERIFICATION)
     context.report(
-        f"Memberships: {Membership.objects.count()} in "
-        f"{len(context.plan.clubs) if clubs is None else len(clubs)} clubs "
-        f"({plain} in bulk); in {club.name} {len(statuses)} ({pending} pending verification, "
-        f"{resigned} resigned), {families + bool(parent_family)} families with {guardians} "
-        f"guardian relations, {len(honorary)} honorary members."
+        f"Memberships: {plain_count(plain, plan, honorary)} in "
+        f"{len(context.plan.clubs) if clubs is None else len(clubs)} clubs; {club.name}: "
+        f"{len(statuses)} memberships ({pending} pending verification, {resigned} resigned, "
+        f"{len(honorary)} honorary), {families + bool(parent_family)} families, {guardians} "
+        f"guardian relations."
     )
+
+
+def plain_count(plain: int, plan: DemoClubPlan, honorary: Sequence[Member]) -> int:
+    """All memberships written: the bulk ones, the families' and the honorary members' two."""
+    family_members = sum(len(family.members) for family in plan.families)
+    if plan.parent_family is not None:
+        family_members += len(plan.parent_family.members)
+    return plain + family_members + 2 * len(honorary)
 
 
 # ---------------------------------------------------------------------------------- types
@@ -312,7 +319,7 @@ def plan_demo_club(context: DemoContext, rng: random.Random) -> DemoClubPlan:
     logins = {person_id for person_id, _ in context.written.login_persons.values()}
     busy = _persons_with_other_open_functions(club)
     players = _team_players(club)
-    newcomer, newcomer_functions = _choose_newcomer(families, players, _led_team(context))
+    newcomer = _choose_newcomer(families, players, _led_team(context), context.reference_date)
     not_single = in_family | logins
     singles = [m for m in members if m.left is None and m.person_id not in not_single]
     honorary = _choose_honorary(singles, context.reference_date)
@@ -325,7 +332,7 @@ def plan_demo_club(context: DemoContext, rng: random.Random) -> DemoClubPlan:
         players=players,
         on=context.reference_date,
     )
-    return DemoClubPlan(families, parent_family, honorary, resigning, newcomer, newcomer_functions)
+    return DemoClubPlan(families, parent_family, honorary, resigning, newcomer)
 
 
 def _persons_with_other_open_functions(club: Organisation) -> set[int]:
@@ -336,9 +343,9 @@ def _persons_with_other_open_functions(club: Organisation) -> set[int]:
     )
 
 
-def _team_players(club: Organisation) -> dict[int, list[tuple[int, int]]]:
-    """Open player functions on the club's teams: person id -> [(function id, team id)]."""
-    players: dict[int, list[tuple[int, int]]] = defaultdict(list)
+def _team_players(club: Organisation) -> dict[int, set[int]]:
+    """The players of the club's teams (open functions): person id -> team ids."""
+    players: dict[int, set[int]] = defaultdict(set)
     rows = (
         Function.objects.filter(
             organisation__path__startswith=club.path,
@@ -346,11 +353,11 @@ def _team_players(club: Organisation) -> dict[int, list[tuple[int, int]]]:
             function_type__code="player",
             to_date__isnull=True,
         )
-        .order_by("person_id", "pk")
-        .values_list("person_id", "pk", "organisation_id")
+        .order_by()
+        .values_list("person_id", "organisation_id")
     )
-    for person_id, function_id, team_id in rows:
-        players[person_id].append((function_id, team_id))
+    for person_id, team_id in rows:
+        players[person_id].add(team_id)
     return players
 
 
@@ -373,26 +380,20 @@ def _family_of(families: Sequence[PlannedFamily], member: Member | None) -> Plan
 
 def _choose_newcomer(
     families: Sequence[PlannedFamily],
-    players: dict[int, list[tuple[int, int]]],
+    players: dict[int, set[int]],
     led_team: int | None,
-) -> tuple[Member | None, list[int]]:
+    on: datetime.date,
+) -> Member | None:
     """A child of a family (`forelder`'s is not among `families`) who plays on a team, on
     the team leader login's team when there is one: they join the club as we seed."""
     candidates = [
         member
         for family in families
         for member in family.members[1:]
-        if member.person_id in players
+        if member.person_id in players and membership_rules.is_child(member.birth_date, on)
     ]
-    candidates.sort(
-        key=lambda m: (led_team not in {team for _, team in players[m.person_id]}, m.person_id)
-    )
-    if not candidates:
-        return None, []
-    newcomer = candidates[0]
-    functions = [newcomer.function_id]
-    functions += [function_id for function_id, _ in players[newcomer.person_id]]
-    return newcomer, functions
+    candidates.sort(key=lambda m: (led_team not in players[m.person_id], m.person_id))
+    return candidates[0] if candidates else None
 
 
 def _choose_honorary(singles: Sequence[Member], on: datetime.date) -> list[Member]:
@@ -415,7 +416,7 @@ def _choose_resigning(
     families: Sequence[PlannedFamily],
     *,
     excluded_families: Sequence[PlannedFamily | None],
-    players: dict[int, list[tuple[int, int]]],
+    players: dict[int, set[int]],
     on: datetime.date,
 ) -> list[Member]:
     """Two adults with no other function, and a teenager of a family who still plays on a
@@ -445,14 +446,16 @@ def _choose_resigning(
 # ------------------------------------------------------------------------------- writing
 
 
-def _move_newcomer(plan: DemoClubPlan, today: datetime.date) -> None:
-    """The newcomer's member and player functions start on the day they joined."""
-    assert plan.newcomer is not None
-    joined = today - datetime.timedelta(days=NEWCOMER_DAYS_AGO)
-    Function.objects.filter(pk__in=plan.newcomer_function_ids).update(
-        from_date=joined, updated_at=timezone.now()
-    )
-    plan.newcomer.joined = joined
+def _move_newcomer(context: DemoContext, newcomer: Member) -> None:
+    """The newcomer's open functions in the club (member, player) start on the day they
+    joined (bulk rows of the register: no history)."""
+    joined = context.today - datetime.timedelta(days=NEWCOMER_DAYS_AGO)
+    Function.objects.filter(
+        person_id=newcomer.person_id,
+        organisation__path__startswith=context.demo_club.path,
+        to_date__isnull=True,
+    ).update(from_date=joined, updated_at=timezone.now())
+    newcomer.joined = joined
 
 
 def _register_parent_family(

@@ -42,10 +42,12 @@ from billing import pricing
 from billing.models_invoicing import Invoice, InvoiceLine, InvoiceStatus
 
 logger = logging.getLogger(__name__)
+# WeasyPrint logs every render step at INFO: thousands of lines per invoicing run.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 TEMPLATE = "billing/invoicing/pdf/invoice.html"
 STYLESHEET = Path(settings.BASE_DIR) / "templates" / "billing" / "invoicing" / "pdf" / "invoice.css"
-TEMPLATE_VERSION = "1"  # raise when the template changes: cached PDFs are rendered again
+TEMPLATE_VERSION = "2"  # raise when the template changes: cached PDFs are rendered again
 STORAGE_FOLDER = "invoices"
 
 # S-05: "what is sold": the fee's name on the invoice line.

@@ -114,14 +114,16 @@ def payers(club: Organisation, season: int, person_ids: Sequence[int]) -> dict[i
     ids = list(person_ids)
     guardians: dict[int, int] = {}
     for child_id, guardian_id in (
-        GuardianRelation.objects.filter(child_id__in=ids)
+        GuardianRelation.objects.filter(dues_selectors.any_of("child_id", ids))
         .order_by("child_id", "-guardian_id")
         .values_list("child_id", "guardian_id")
     ):
         guardians[child_id] = guardian_id  # the lowest guardian id comes last and wins
     memberships = dues_selectors._season_memberships(club, season)
     family_contact = dict(
-        memberships.filter(family__isnull=False, person_id__in={*ids, *guardians.values()})
+        memberships.filter(
+            dues_selectors.any_of("person_id", {*ids, *guardians.values()}), family__isnull=False
+        )
         .order_by("person_id", "start_date")
         .values_list("person_id", "family__contact_person_id")
     )
@@ -216,8 +218,8 @@ def billed_keys(club: Organisation, person_ids: Iterable[int]) -> set[ChargeKey]
     """The charge keys of `person_ids` already on an invoice that counts (not void or
     credited): what a run must not invoice again."""
     rows = InvoiceLine.objects.filter(
+        dues_selectors.any_of("person_id", person_ids),
         club=club,
-        person_id__in=list(person_ids),
         is_billed=True,
         line_kind=pricing.LineKind.CHARGE,
     ).values_list("person_id", "fee", "key_fee", "group", "period_start")

@@ -301,15 +301,19 @@ def _claim(chunk_id: int, timeout: datetime.timedelta) -> InvoicingChunk | None:
 class ChunkWork:
     planned: list[selectors.PlannedInvoice]
     issues: list[pricing.PricingIssue]
+    buyers: dict[int, dict]
 
 
 def _compute(chunk: InvoicingChunk) -> ChunkWork:
+    """Everything that needs no lock: the dues, the plan and the buyers' addresses, read
+    before the series is locked so that the other workers wait only for the inserts."""
     run = chunk.run
     chosen = selectors.Selection.of(run.fee_kinds, run.selection)
     config = dues_selectors.season_config(run.club, run.season)
     dues, issues = selectors.dues_of(run.club, run.season, config, chunk.person_ids)
     payer_of = selectors.payers(run.club, run.season, chunk.person_ids)
-    return ChunkWork(selectors.plan_invoices(dues, payer_of, chosen, run.issue_date), issues)
+    planned = selectors.plan_invoices(dues, payer_of, chosen, run.issue_date)
+    return ChunkWork(planned, issues, _buyers({invoice.payer_id for invoice in planned}))
 
 
 def invoicing_chunk_process(
@@ -355,6 +359,7 @@ def _finish(chunk: InvoicingChunk, work: ChunkWork) -> bool:
             planned=planned,
             run=run,
             actor=run.started_by,
+            buyers=work.buyers,
         )
         if created:  # scope 3: their PDFs are rendered in the background
             transaction.on_commit(
@@ -450,13 +455,13 @@ def _buyers(payer_ids: Iterable[int]) -> dict[int, dict]:
     ids = list(payer_ids)
     buyers = {
         person.pk: {"buyer_name": person.full_name, "language": ""}
-        for person in Person.objects.filter(pk__in=ids).only(
+        for person in Person.objects.filter(dues_selectors.any_of("pk", ids)).only(
             "pk", "first_name", "middle_name", "last_name"
         )
     }
-    for row in ContactSet.objects.filter(person_id__in=ids, is_standard=True).values(
-        "person_id", "street", "postcode", "city", "country", "email"
-    ):
+    for row in ContactSet.objects.filter(
+        dues_selectors.any_of("person_id", ids), is_standard=True
+    ).values("person_id", "street", "postcode", "city", "country", "email"):
         buyers[row["person_id"]].update(
             buyer_street=row["street"],
             buyer_postcode=row["postcode"],
@@ -464,9 +469,9 @@ def _buyers(payer_ids: Iterable[int]) -> dict[int, dict]:
             buyer_country=row["country"],
             buyer_email=row["email"],
         )
-    for person_id, language in User.objects.filter(person_id__in=ids).values_list(
-        "person_id", "language"
-    ):
+    for person_id, language in User.objects.filter(
+        dues_selectors.any_of("person_id", ids)
+    ).values_list("person_id", "language"):
         buyers[person_id]["language"] = language
     return buyers
 
@@ -494,15 +499,18 @@ def _create_invoices(
     planned: Sequence[selectors.PlannedInvoice],
     run: InvoicingRun | None,
     actor: User | None,
+    buyers: dict[int, dict] | None = None,
 ) -> list[int]:
     """Insert the planned invoices with the next numbers and KIDs of the locked series (S-05,
-    S-01), their lines, an "issued" event and a history row each (STYLE 5, audit), with
+    S-01), their lines, an "issued" event and a history row each (STYLE 5, audit; `buyers`
+    as `_buyers` returns them, read before the lock, or None to read them now), with
     PostgreSQL COPY: a 100,000-member run inserts some 400,000 rows while the series is
     locked, which the ORM's bulk_create would take ten times longer to do. Returns the ids."""
     if not planned:
         return []
     seller = _seller(club, season)
-    buyers = _buyers({invoice.payer_id for invoice in planned})
+    if buyers is None:
+        buyers = _buyers({invoice.payer_id for invoice in planned})
     kids = _take_kids(series, club, len(planned))
     first_number = series.next_number
     ids = _next_ids(Invoice, len(planned))

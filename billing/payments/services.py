@@ -98,9 +98,11 @@ def _paid_by_invoice(invoice_ids: list[int]) -> dict[int, Decimal]:
         return dict(cursor.fetchall())
 
 
-def _match_in_order(rows: list[_Row], invoices: dict, paid: dict[int, Decimal]) -> None:
+def _match_in_order(
+    rows: list[_Row], invoices: dict, paid: dict[int, Decimal]
+) -> dict[int, matching.InvoiceBalance]:
     """The match state of each row, in file order: a second payment to an invoice sees the
-    first one as paid."""
+    first one as paid. Returns the invoices' balances after the rows."""
     balances = {
         pk: matching.InvoiceBalance(total, paid.get(pk, ZERO), status)
         for pk, total, status in invoices.values()
@@ -110,6 +112,7 @@ def _match_in_order(rows: list[_Row], invoices: dict, paid: dict[int, Decimal]) 
         row.state = matching.match(row.transaction.amount, balance)
         if balance is not None:
             balances[row.invoice_id] = balance.after(row.transaction.amount)
+    return balances
 
 
 _INSERT_PAYMENTS = """
@@ -184,6 +187,15 @@ def _record_events(payment_file: PaymentFile, actor: User | None) -> None:
         )
 
 
+def _settled_with_partials(
+    rows: list[_Row], balances: dict[int, matching.InvoiceBalance], paid: dict[int, Decimal]
+) -> list[int]:
+    """The invoices this file settled exactly that had a partial payment (before or in it)."""
+    candidates = {row.invoice_id for row in rows if row.state == MatchState.PARTIAL}
+    candidates |= {row.invoice_id for row in rows if row.invoice_id and paid.get(row.invoice_id)}
+    return sorted(pk for pk in candidates if pk and balances[pk].owed == ZERO)
+
+
 def _close_settled_partials(invoice_ids: list[int], actor: User | None) -> None:
     """Partial payments of an invoice that is now paid exactly need no more reconciliation."""
     if not invoice_ids:
@@ -191,21 +203,16 @@ def _close_settled_partials(invoice_ids: list[int], actor: User | None) -> None:
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            "WITH settled AS ("
-            "  SELECT invoice.id FROM billing_invoice AS invoice"
-            "  JOIN billing_payment AS payment ON payment.invoice_id = invoice.id"
-            "  WHERE invoice.id = ANY(%s) GROUP BY invoice.id, invoice.total"
-            "  HAVING SUM(payment.amount) = invoice.total"
-            "), closed AS ("
+            "WITH closed AS ("
             "  UPDATE billing_payment SET reconciled_at = %s"
-            "  WHERE invoice_id IN (SELECT id FROM settled) AND match_state = %s"
-            "  AND reconciled_at IS NULL RETURNING id, invoice_id"
+            "  WHERE invoice_id = ANY(%s) AND match_state = %s AND reconciled_at IS NULL"
+            "  RETURNING id, invoice_id"
             ") INSERT INTO billing_paymentevent"
             " (payment_id, kind, from_state, to_state, invoice_id, actor_id, note, created_at)"
             " SELECT id, %s, %s, %s, invoice_id, %s, %s, %s FROM closed",
             [
-                invoice_ids,
                 now,
+                invoice_ids,
                 MatchState.PARTIAL,
                 PaymentEvent.Kind.RECONCILED,
                 MatchState.PARTIAL,
@@ -276,15 +283,15 @@ def _record_transactions(
     invoice_ids = sorted({row.invoice_id for row in rows.values() if row.invoice_id})
     paid = _paid_by_invoice(invoice_ids)
     ordered = list(rows.values())
-    _match_in_order(ordered, invoices, paid)
+    balances = _match_in_order(ordered, invoices, paid)
     inserted = _insert(payment_file, ordered, actor)
     if len(inserted) != len(ordered):
         # Some transactions were recorded before (another file): match the new ones alone.
         ordered = [row for row in ordered if row.key in inserted]
-        _match_in_order(ordered, invoices, paid)
+        balances = _match_in_order(ordered, invoices, paid)
         _update_states(payment_file, ordered)
     _record_events(payment_file, actor)
-    _close_settled_partials(sorted({row.invoice_id for row in ordered if row.invoice_id}), actor)
+    _close_settled_partials(_settled_with_partials(ordered, balances, paid), actor)
     payment_file.recorded_count = len(ordered)
     payment_file.duplicate_count = len(parsed.transactions) - len(ordered)
     payment_file.matched_count = sum(1 for row in ordered if row.state == MatchState.MATCHED)

@@ -92,7 +92,7 @@ import datetime
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from celery import current_app
@@ -724,11 +724,11 @@ def detection_start(
     return run
 
 
-def detection_work(*, run: DetectionRun, should_stop: Callable[[], bool] | None = None) -> int:
-    """Process pending chunks of the run in this process until none is left (or
-    `should_stop`); returns how many this process finished."""
+def detection_work(*, run: DetectionRun) -> int:
+    """Process pending chunks of the run in this process until none is left; returns how
+    many this process finished."""
     finished = 0
-    while should_stop is None or not should_stop():
+    while True:
         chunk_id = (
             DetectionChunk.objects.filter(run=run, state=RunState.PENDING)
             .order_by("pk")
@@ -749,7 +749,14 @@ def _claim(chunk_id: int, timeout: datetime.timedelta) -> DetectionChunk | None:
             .select_related("run__organisation", "run__match_model")
             .filter(pk=chunk_id)
             .filter(
-                Q(state=RunState.PENDING) | Q(state=RunState.RUNNING, claimed_at__lt=now - timeout)
+                Q(state=RunState.PENDING)
+                # a re-delivered message of a chunk whose worker died (the reconciler would
+                # re-queue it later; a chunk out of attempts is left to it to fail)
+                | Q(
+                    state=RunState.RUNNING,
+                    claimed_at__lt=now - timeout,
+                    attempts__lt=MAX_ATTEMPTS,
+                )
             )
             .first()
         )

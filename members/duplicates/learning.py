@@ -151,7 +151,6 @@ def _check_labels(labels: Sequence[Label]) -> None:
         )
 
 
-@transaction.atomic
 def match_model_learn(
     *,
     actor: User | None,
@@ -164,13 +163,22 @@ def match_model_learn(
         raise PermissionDenied(NOT_ALLOWED)
     if not 0 < holdout_fraction < 1:
         raise ValidationError(HOLDOUT_FRACTION_INVALID, code="holdout_fraction")
+    _check_labels(decided_labels())
+    # The sample takes a while on a large register: outside the transaction and its lock.
+    unlabelled = unlabelled_sample(seed=seed)
+    return _learn(actor, holdout_fraction, seed, unlabelled)
+
+
+@transaction.atomic
+def _learn(
+    actor: User | None, holdout_fraction: float, seed: int, unlabelled: list[dict[str, str]]
+) -> MatchModel:
     # One learner at a time: the active model is read, compared and replaced below.
     current = MatchModel.objects.select_for_update().filter(is_active=True).first()
     labels = decided_labels()
     _check_labels(labels)
     training, holdout = split_labels(labels, holdout_fraction, seed)
     base = current.parameters if current is not None else scoring.default_parameters()
-    unlabelled = unlabelled_sample(seed=seed)
     fitted = scoring.fit(
         [(label.levels, label.is_duplicate) for label in training],
         base=base,

@@ -11,12 +11,18 @@ run and waits until it is done. Prints:
     BENCH invoicing.run_100k.seconds <s> s        (start to the last chunk committed)
     BENCH invoicing.invoices_per_second <n> invoices/s
     BENCH invoicing.invoices <n> count
+and, because the machine may be shared, the CPU seconds per phase (of the median run):
+    BENCH invoicing.start.cpu_seconds <s> s       (this process and its database backend)
+    BENCH invoicing.workers.cpu_seconds <s> s     (the worker processes, start-up included)
+    BENCH invoicing.database.cpu_seconds <s> s    (the workers' database backends)
+    BENCH invoicing.chunk.seconds <s> s           (mean claim-to-commit time of a chunk)
 
 Run from the repository root: `make bench ONLY=invoicing`.
 """
 
 import datetime
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,7 +51,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from billing import services as billing_services  # noqa: E402
 from billing.invoicing import services  # noqa: E402
-from billing.models import Invoice, InvoicingRun  # noqa: E402
+from billing.models import Invoice, InvoicingChunk, InvoicingRun  # noqa: E402
 from members.models import (  # noqa: E402
     ContactSet,
     Family,
@@ -214,12 +220,42 @@ def wait_ready() -> None:
     raise RuntimeError("the worker did not start")
 
 
-def one_run(club: Organisation) -> tuple[float, int]:
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a local process (0 when it is gone or not ours to read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_pids(*, own: bool) -> list[int]:
+    """The database backends of this process (own) or of everyone else on the bench
+    database (the workers)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND (pid = pg_backend_pid()) = %s",
+            [own],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def one_run(club: Organisation) -> tuple[float, int, dict[str, float]]:
     empty_invoices()
+    cpu: dict[str, float] = {}
+    children_before = _children_cpu()
     worker = start_worker()
     try:
         wait_ready()
         started = time.monotonic()
+        own_backend = _backend_pids(own=True)[0]
+        start_cpu = time.process_time() + _process_cpu(own_backend)
         run = services.invoicing_run_start(
             actor=None,
             club=club,
@@ -227,16 +263,34 @@ def one_run(club: Organisation) -> tuple[float, int]:
             fee_kinds=["membership"],
             issue_date=datetime.date(SEASON, 1, 15),
         )
+        cpu["start"] = time.process_time() + _process_cpu(own_backend) - start_cpu
+        start_seconds = time.monotonic() - started
         while True:
             run.refresh_from_db()
             if run.state in ("done", "failed"):
                 break
             time.sleep(0.05)
         seconds = time.monotonic() - started
+        # The workers keep their connections (CONN_MAX_AGE): their backends' CPU so far.
+        cpu["database"] = sum(_process_cpu(pid) for pid in _backend_pids(own=False))
     finally:
         worker.terminate()
         worker.wait(60)
+    cpu["workers"] = _children_cpu() - children_before
     assert run.state == "done", run.errors
+    chunk_times = [
+        (finished - claimed).total_seconds()
+        for claimed, finished in InvoicingChunk.objects.filter(run=run).values_list(
+            "claimed_at", "finished_at"
+        )
+    ]
+    cpu["chunk_seconds"] = statistics.mean(chunk_times) if chunk_times else 0.0
+    print(
+        f"   start {start_seconds:.1f} s wall, {cpu['start']:.1f} s CPU; workers "
+        f"{cpu['workers']:.1f} s CPU, their database backends {cpu['database']:.1f} s CPU; "
+        f"a chunk {cpu['chunk_seconds']:.2f} s on average (claim to commit)",
+        flush=True,
+    )
     invoices = Invoice.objects.filter(run=run).count()
     numbers = Invoice.objects.order_by("-number").values_list("number", flat=True).first()
     assert numbers == invoices, "numbers are not contiguous"
@@ -245,7 +299,7 @@ def one_run(club: Organisation) -> tuple[float, int]:
         f"{run.lines_created} lines, {seconds:.1f} s",
         flush=True,
     )
-    return seconds, invoices
+    return seconds, invoices, cpu
 
 
 def main() -> int:
@@ -257,16 +311,16 @@ def main() -> int:
         began = time.monotonic()
         club = seed()
         print(f"   seeded {MEMBERS} members in {time.monotonic() - began:.0f} s", flush=True)
-    timings = []
-    invoices = 0
-    for _ in range(RUNS):
-        seconds, invoices = one_run(club)
-        timings.append(seconds)
-    median = statistics.median(timings)
+    results = sorted((one_run(club) for _ in range(RUNS)), key=lambda result: result[0])
+    median, invoices, cpu = results[(len(results) - 1) // 2]  # the median run (lower middle)
     size = f"{MEMBERS // 1000}k" if MEMBERS % 1000 == 0 else str(MEMBERS)
     print(bench_line(f"invoicing.run_{size}.seconds", median, "s"))
     print(bench_line("invoicing.invoices_per_second", invoices / median, "invoices/s"))
     print(bench_line("invoicing.invoices", invoices, "count"))
+    print(bench_line("invoicing.start.cpu_seconds", cpu["start"], "s"))
+    print(bench_line("invoicing.workers.cpu_seconds", cpu["workers"], "s"))
+    print(bench_line("invoicing.database.cpu_seconds", cpu["database"], "s"))
+    print(bench_line("invoicing.chunk.seconds", cpu["chunk_seconds"], "s"))
     print(f"   goal: under {GOAL_SECONDS} s with {WORKERS} worker processes", flush=True)
     InvoicingRun.objects.all()  # keep the last run's rows for inspection
     return 0

@@ -164,8 +164,8 @@ class Command(BaseCommand):
             action="store_true",
             help=(
                 "Empty the register first: persons with their contact sets, accounts, sports ids, "
-                "functions, licences, competences, transfers, organisations and users (other "
-                "superusers stay)."
+                "functions, licences, competences, transfers, organisations and users, and what "
+                "refers to them (memberships, fee schedules, ...; other superusers stay)."
             ),
         )
 
