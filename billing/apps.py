@@ -40,6 +40,9 @@ class BillingConfig(AppConfig):
         from billing.delivery.scoping import register_delivery_models  # issue 6: delivery
 
         register_delivery_models()
+        access.register_scoped_model(  # issue 6: refunds and payouts
+            models.Refund, organisation_path="club__path", own_person="payee_id"
+        )
 
     def seed_demo_data(self, context) -> None:  # clubadmin.demo_hooks.DemoContext
         """`manage.py seed_demo`: the demo club's fee schedules and agreements (billing.demo)."""

@@ -135,7 +135,8 @@ CHUNKS_FAILED = "%(count)s chunks failed; see their errors."
 CHUNK_TASK = "members.detect_duplicates_chunk"
 RECONCILE_TASK = "members.detection_reconcile"
 
-# A chunk at 1,000,000 persons takes well under a minute; one running this long lost its worker.
+# The largest chunk at 1,000,000 persons takes about a minute (a few on a busy machine); one
+# running this long lost its worker.
 CHUNK_TIMEOUT = datetime.timedelta(minutes=10)
 MAX_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 30
