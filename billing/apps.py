@@ -43,6 +43,11 @@ class BillingConfig(AppConfig):
         access.register_scoped_model(  # issue 6: refunds and payouts
             models.Refund, organisation_path="club__path", own_person="payee_id"
         )
+        # Issue 5 scope 1: who owes dues (join warning, strike-off list) for members.
+        from billing.dues_status import provider as dues_provider
+        from members import dues_status
+
+        dues_status.register_provider(dues_provider)
 
     def seed_demo_data(self, context) -> None:  # clubadmin.demo_hooks.DemoContext
         """`manage.py seed_demo`: the demo club's fee schedules and agreements (billing.demo)."""

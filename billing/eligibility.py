@@ -95,10 +95,9 @@ def _trial(trial: Trial | None, on: datetime.date, reasons: tuple[str, ...]) -> 
 
 
 class PaymentStatus(Protocol):
-    """Has a person paid a fee of the season? Payments (bank OCR files, online) arrive with
-    the invoicing issue; until then `billing.selectors_eligibility.OwedPaymentStatus` answers
-    from the price engine: "paid" exactly when nothing is owed for that fee (an exemption,
-    agreement or honorary membership took it), "unpaid" otherwise."""
+    """Has a person paid a fee of the season? Answered from the invoices and payments by
+    `billing.payments_status_eligibility.InvoicePaymentStatus` (an exempted fee, on which
+    nothing is owed, counts as paid)."""
 
     def membership_paid(self, person_id: int) -> bool: ...
 

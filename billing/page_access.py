@@ -56,14 +56,24 @@ def require(condition: bool) -> None:
         raise Http404
 
 
+DUES = _("Dues")
+INVOICING = _("Invoicing")
+PAYMENTS = _("Payments")
+REPORTS = _("Reports")
+
+
 @dataclass(frozen=True)
 class Link:
     label: str | Promise
     url: str
+    group: str | Promise = DUES
 
 
 def club_billing_links(user: UserLike, organisation: object) -> list[Link]:
-    """The club's billing pages the user may open (none for other organisations)."""
+    """The club's billing pages the user may open (none for other organisations), grouped
+    Dues / Invoicing / Payments / Reports. members.manage sees the dues pages (read-only)
+    and the annual report (S-07); billing.manage everything else; the general manager the
+    hardship exemptions (D-11). Online payment is the member portal's (`billing:online-pay`)."""
     if (
         not isinstance(organisation, Organisation)
         or organisation.organisation_type != OrganisationType.CLUB
@@ -71,18 +81,34 @@ def club_billing_links(user: UserLike, organisation: object) -> list[Link]:
     ):
         return []
     pk = organisation.pk
+
+    def link(label: str | Promise, name: str, group: str | Promise = DUES) -> Link:
+        return Link(label, reverse(f"billing:{name}", args=[pk]), group)
+
     links = [
-        Link(_("Fee schedules"), reverse("billing:schedule-list", args=[pk])),
-        Link(_("Dues"), reverse("billing:club-dues", args=[pk])),
-        Link(_("Exemption agreements"), reverse("billing:agreement-list", args=[pk])),
-        Link(_("Volunteer contracts"), reverse("billing:contract-list", args=[pk])),
-        Link(_("Volunteer hours"), reverse("billing:hours-list", args=[pk])),
-        Link(_("Trial periods"), reverse("billing:trial-list", args=[pk])),
-        Link(_("Payment preferences"), reverse("billing:payment-list", args=[pk])),
+        link(_("Fee schedules"), "schedule-list"),
+        link(_("Dues"), "club-dues"),
+        link(_("Exemption agreements"), "agreement-list"),
+        link(_("Volunteer contracts"), "contract-list"),
+        link(_("Volunteer hours"), "hours-list"),
+        link(_("Trial periods"), "trial-list"),
+        link(_("Payment preferences"), "payment-list"),
     ]
-    if may_manage(user, organisation):  # issue 6: invoicing
-        links.append(Link(_("Invoices"), reverse("billing:invoice-list", args=[pk])))
-        links.append(Link(_("Invoicing runs"), reverse("billing:invoicing-run-list", args=[pk])))
     if may_see_confidential(user, organisation):
-        links.append(Link(_("Hardship exemptions"), reverse("billing:hardship-list", args=[pk])))
+        links.append(link(_("Hardship exemptions"), "hardship-list"))
+    if may_manage(user, organisation):  # issue 6
+        links += [
+            link(_("Invoices"), "invoice-list", INVOICING),
+            link(_("Invoicing runs"), "invoicing-run-list", INVOICING),
+            link(_("New invoicing run"), "invoicing-run-new", INVOICING),
+            link(_("Deliveries"), "delivery-list", INVOICING),
+            link(_("Paper list"), "delivery-paper", INVOICING),
+            link(_("Reminders"), "reminder-list", INVOICING),
+            link(_("Reminder policy"), "reminder-policy", INVOICING),
+            link(_("Payment files"), "payment-files", PAYMENTS),
+            link(_("Reconciliation"), "payment-reconciliation", PAYMENTS),
+            link(_("Refunds and payouts"), "refund-list", PAYMENTS),
+            link(_("Ledger"), "ledger", REPORTS),
+        ]
+    links.append(link(_("Annual membership report"), "membership-report", REPORTS))
     return links

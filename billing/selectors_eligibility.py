@@ -1,54 +1,18 @@
 """The eligibility list of a team (D-04, D-06) for its team leader: the team's players with
-"may train / may play" from their dues, payments and trial periods."""
+"may train / may play" from their dues, their invoices and payments
+(`billing.payments_status_eligibility.InvoicePaymentStatus`: what is actually paid, M-11
+self payments, exemptions) and trial periods."""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
 
 from billing import pricing, selectors
 from billing.eligibility import Eligibility, PlayerPayments, Trial, eligibility
 from billing.models import TrialPeriod
+from billing.payments_status_eligibility import InvoicePaymentStatus
 from members.models import Function, Organisation, Person
-
-ZERO = Decimal(0)
-
-
-class OwedPaymentStatus:
-    """`PaymentStatus` until payments exist (issue 6): nothing is paid, so a fee counts as
-    paid only when the engine says nothing is owed for it (D-05 honorary, D-10/D-11
-    exemptions and agreements, D-09 siblings). Replace with the invoices' paid state."""
-
-    def __init__(self, dues: pricing.SeasonDues) -> None:
-        self.dues = dues
-
-    def _owed(self, person_id: int, fee: pricing.FeeKind, group: str | None = None) -> Decimal:
-        try:
-            lines = self.dues.person(person_id).lines
-        except KeyError:
-            return Decimal(1)  # not priced (an issue): treat as owing
-        return sum(
-            (
-                line.amount
-                for line in lines
-                if line.fee is fee
-                and line.kind is not pricing.LineKind.REFUND
-                and (group is None or line.group == group)
-            ),
-            ZERO,
-        )
-
-    def membership_paid(self, person_id: int) -> bool:
-        """Not a member at all (no membership line, M-16) is never "paid"."""
-        try:
-            charged = bool(self.dues.person(person_id).lines_for(pricing.FeeKind.MEMBERSHIP))
-        except KeyError:
-            return False
-        return charged and self._owed(person_id, pricing.FeeKind.MEMBERSHIP) <= ZERO
-
-    def activity_paid(self, person_id: int, group: str) -> bool:
-        return self._owed(person_id, pricing.FeeKind.ACTIVITY, group) <= ZERO
 
 
 @dataclass(frozen=True)
@@ -75,7 +39,7 @@ def team_eligibility(
     config = selectors.season_config(club, season)
     facts = selectors.person_facts(club, season, selectors.related_person_ids(club, season, ids))
     dues = pricing.price_season(config, facts)
-    status = OwedPaymentStatus(dues)
+    status = InvoicePaymentStatus(club=club, season=season, person_ids=ids, dues=dues)
     trials = {t.person_id: t for t in TrialPeriod.objects.filter(team=team, person_id__in=ids)}
     facts_by_id = {f.person_id: f for f in facts}
     code = selectors._tree(club, season).code(team.pk)

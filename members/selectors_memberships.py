@@ -11,12 +11,12 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from clubadmin import access
 from clubadmin.capabilities import Capability
-from members import membership_rules
+from members import dues_status, membership_rules
 from members.models import (
     ContactSet,
     Family,
@@ -63,7 +63,14 @@ CHILD_SHARES_MOBILE = _(
     "to register anyway and record the guardian relation."
 )
 ADULT_NOT_VISIBLE = _("another adult in the register")
-DUES_ELSEWHERE = _("%(name)s has unpaid dues in %(club)s.")
+DUES_ELSEWHERE = _(
+    "%(name)s owes dues to %(club)s (due since %(date)s). Confirm to register the membership "
+    "anyway."
+)
+DUES_ELSEWHERE_AMOUNT = _(
+    "%(name)s owes %(amount)s in dues to %(club)s (due since %(date)s). Confirm to register "
+    "the membership anyway."
+)
 
 
 @dataclass(frozen=True)
@@ -279,25 +286,38 @@ def invoiceable_memberships(
     )
 
 
-def outstanding_dues_elsewhere(person: Person, club: Organisation) -> list:
-    """Unpaid membership dues the person owes to other clubs of the register, to warn the
-    registrar when they join `club`.
+def outstanding_dues_elsewhere(
+    person: Person, club: Organisation, on: datetime.date | None = None
+) -> list[dues_status.OwedDues]:
+    """Overdue, unpaid dues the person owes to other clubs of the register on `on`, to warn
+    the registrar when they join `club` (issue 5 scope 1; billing answers through
+    members.dues_status)."""
+    day = on or timezone.localdate()
+    return dues_status.outstanding_dues([person.pk], exclude_club=club, on=day).get(person.pk, [])
 
-    TODO(issue 6, invoicing and payments): billing has no invoices yet, so nothing is owed
-    anywhere. Return the person's unpaid, overdue membership invoices of every club other
-    than `club` (each with `club` and `amount`) once billing stores them."""
-    return []
+
+@dataclass(frozen=True)
+class StrikeOffRow:
+    membership: Membership
+    owed: dues_status.OwedDues
 
 
 def memberships_to_strike_off(
     *, club: Organisation, on: datetime.date | None = None
-) -> QuerySet[Membership]:
-    """Members owing dues for more than a year, listed for striking off (issue 5, scope 1).
-
-    TODO(issue 6, invoicing and payments): needs the club's unpaid membership invoices;
-    return the current memberships whose oldest unpaid membership invoice is more than a year
-    past its due date on `on`. Until billing exists nobody owes anything."""
-    return Membership.objects.none()
+) -> list[StrikeOffRow]:
+    """Members owing dues for more than a year, listed for striking off (issue 5, scope 1):
+    the current memberships of `club` whose person owes the club on an invoice more than a
+    year (members.dues_status.STRIKE_OFF_AFTER_DAYS) past its due date on `on`; oldest debt
+    first. Five queries (four of them billing's)."""
+    day = on or timezone.localdate()
+    owing = dues_status.owing_for_more_than_a_year(club, on=day)
+    memberships = (
+        Membership.objects.filter(_current(day), club=club, person_id__in=list(owing))
+        .select_related("person", "membership_type", "family")
+        .order_by("person__last_name", "person__first_name", "start_date", "pk")
+    )
+    rows = [StrikeOffRow(membership, owing[membership.person_id]) for membership in memberships]
+    return sorted(rows, key=lambda row: row.owed.oldest_due_date)
 
 
 def person_is_verified(person: Person) -> bool:
@@ -361,8 +381,31 @@ def join_warnings(
                     "adult": adult.full_name if visible else ADULT_NOT_VISIBLE,
                 }
                 warnings.append(JoinWarning(code, str(text), adult.pk if visible else None))
-    for debt in outstanding_dues_elsewhere(person, club):
-        text = DUES_ELSEWHERE % {"name": person.full_name, "club": debt.club}
+    warnings.extend(_dues_warnings(person, club, user, day))
+    return warnings
+
+
+def _dues_warnings(
+    person: Person, club: Organisation, user: User | None, day: datetime.date
+) -> list[JoinWarning]:
+    """Issue 5 scope 1: the registrar is warned, not stopped. That a person owes another
+    club is shown to every registrar (the rule asks for it); the amount is the other club's
+    financial data, shown only to whoever may manage that club's billing."""
+    debts = outstanding_dues_elsewhere(person, club, day)
+    clubs = Organisation.objects.in_bulk([debt.club_id for debt in debts]) if debts else {}
+    warnings = []
+    for debt in debts:
+        other = clubs.get(debt.club_id)
+        values = {
+            "name": person.full_name,
+            "club": debt.club_name,
+            "date": formats.date_format(debt.oldest_due_date, "SHORT_DATE_FORMAT"),
+            "amount": "NOK " + formats.number_format(debt.amount, 2, force_grouping=True),
+        }
+        may_see_amount = user is None or (
+            other is not None and access.has_capability(user, Capability.BILLING_MANAGE, other)
+        )
+        text = (DUES_ELSEWHERE_AMOUNT if may_see_amount else DUES_ELSEWHERE) % values
         warnings.append(JoinWarning("dues_elsewhere", str(text)))
     return warnings
 

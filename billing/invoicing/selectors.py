@@ -44,7 +44,13 @@ class PlannedLine:
     @property
     def charge_key(self) -> ChargeKey:
         line = self.line
-        return (line.person_id, line.fee.value, self.key_fee, line.group or "", line.period.start)
+        return (
+            line.person_id,
+            _FEE_VALUES[line.fee],
+            self.key_fee,
+            line.group or "",
+            line.period.start,
+        )
 
 
 @dataclass
@@ -63,6 +69,10 @@ class PlannedInvoice:
     @property
     def person_ids(self) -> list[int]:
         return sorted({planned.line.person_id for planned in self.lines})
+
+
+# `member.value` is a descriptor call; a run reads it for every line.
+_FEE_VALUES = {kind: kind.value for kind in pricing.FeeKind}
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,7 @@ class Selection:
         return data
 
     def takes(self, line: pricing.Line) -> bool:
-        key_fee = (line.for_fee or line.fee).value
+        key_fee = _FEE_VALUES[line.for_fee or line.fee]
         if key_fee not in self.fee_kinds or line.kind is pricing.LineKind.REFUND:
             return False  # refunds are paid back (credit note or payout), not invoiced
         if self.groups and key_fee == pricing.FeeKind.ACTIVITY and line.group not in self.groups:
@@ -207,7 +217,7 @@ def plan_invoices(
             due = earliest_due
         payer_id = payer_of.get(person_id, person_id)
         invoice = invoices.setdefault((payer_id, due), PlannedInvoice(payer_id, due))
-        invoice.lines.extend(PlannedLine(line, key_fee.value) for line in lines)
+        invoice.lines.extend(PlannedLine(line, _FEE_VALUES[key_fee]) for line in lines)
     ordered = sorted(invoices.values(), key=lambda inv: (inv.payer_id, inv.due_date))
     for invoice in ordered:
         invoice.lines.sort(key=lambda planned: planned.line.person_id)  # stable: engine order

@@ -49,6 +49,7 @@ from billing.online.provider import (
 )
 from billing.online.stripe_adapter import StripeProvider
 from billing.payments import matching
+from billing.payments import status as payment_status
 from billing.pricing import FeeKind
 from members.models import Membership, MembershipStatus, Person, User
 
@@ -263,6 +264,8 @@ def _pay(session: CheckoutSession, event: WebhookEvent, stored: ProviderEvent) -
         )
         return
     payments = _record_payments(session, event)
+    paid_ids = [payment.invoice_id for payment in payments]
+    payment_status.invoices_refresh_paid_status(actor=None, invoice_ids=paid_ids)
     activated = memberships_activate_paid(session)
     session.state = CheckoutState.PAID
     session.finished_at = timezone.now()

@@ -63,3 +63,12 @@ def invoice_paid_status(total: Decimal, paid: Decimal) -> str:
     if paid >= total:
         return PAID
     return PARTLY_PAID if paid > ZERO else ISSUED
+
+
+def claim_status(claim: Decimal, paid: Decimal) -> str:
+    """The status an invoice's payments give it (`billing.payments.status`, whose SQL does
+    the same): paid when something was paid and it covers the claim (total + reminder fees
+    + credit notes, S-06), partly paid when something was paid, else issued."""
+    if paid > ZERO:
+        return PAID if paid >= claim else PARTLY_PAID
+    return ISSUED

@@ -13,8 +13,9 @@
 - `payment_reconcile`: an administrator marks a reconciliation entry as dealt with.
 
 Every change writes `PaymentEvent` rows in the same transaction (STYLE 5).
-Invoice status: these services do not change `Invoice.status` (the invoicing services own
-it); an invoice's balance and paid state come from `billing.payments.selectors`.
+Invoice status: every service that records or moves money ends with
+`billing.payments.status.invoices_refresh_paid_status` (issued / partly paid / paid follow
+the payments, with an `InvoiceEvent` per change).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from billing.models_payments import (
     PaymentFile,
     PaymentSource,
 )
-from billing.payments import matching, ocr
+from billing.payments import matching, ocr, status
 from clubadmin import access
 from clubadmin.capabilities import Capability
 from members.models import Organisation, User
@@ -292,6 +293,7 @@ def _record_transactions(
         _update_states(payment_file, ordered)
     _record_events(payment_file, actor)
     _close_settled_partials(_settled_with_partials(ordered, balances, paid), actor)
+    status.invoices_refresh_paid_status(actor=actor, invoice_ids={r.invoice_id for r in ordered})
     payment_file.recorded_count = len(ordered)
     payment_file.duplicate_count = len(parsed.transactions) - len(ordered)
     payment_file.matched_count = sum(1 for row in ordered if row.state == MatchState.MATCHED)
@@ -379,6 +381,7 @@ def payment_register_manual(
     payment.full_clean(exclude=["invoice", "club", "recorded_by"])
     payment.save()
     _event(payment, PaymentEvent.Kind.RECORDED, "", actor, note)
+    status.invoices_refresh_paid_status(actor=actor, invoice_ids=[invoice.pk])
     return payment
 
 
@@ -401,6 +404,7 @@ def payment_assign(*, actor: User | None, payment: Payment, invoice: Invoice) ->
         payment.reconciled_at = timezone.now()
     payment.save(update_fields=["invoice", "match_state", "reconciled_at"])
     _event(payment, PaymentEvent.Kind.ASSIGNED, from_state, actor)
+    status.invoices_refresh_paid_status(actor=actor, invoice_ids=[invoice.pk])
     return payment
 
 

@@ -480,6 +480,18 @@ def must_be_members(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def strike_off_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issue 5 scope 1: members owing dues for more than a year, to strike off (ending the
+    membership is the existing `membership_end`)."""
+    club = _club(request, pk)
+    today = timezone.localdate()
+    rows = selectors_memberships.memberships_to_strike_off(club=club, on=today)
+    context = {"club": club, "page": _page(request, rows), "today": today}
+    return render(request, "members/memberships/strike_off.html", context)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def membership_types(request: HttpRequest, pk: int) -> HttpResponse:
     club = _club(request, pk)
@@ -573,6 +585,7 @@ urlpatterns = [
         name="membership-person-lookup",
     ),
     path("clubs/<int:pk>/must-be-members/", must_be_members, name="must-be-members"),
+    path("clubs/<int:pk>/strike-off/", strike_off_list, name="strike-off-list"),
     path("clubs/<int:pk>/membership-types/", membership_types, name="membership-types"),
     path(
         "clubs/<int:pk>/membership-types/defaults/",

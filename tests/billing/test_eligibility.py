@@ -130,7 +130,7 @@ def test_team_leader_sees_the_team_list(world, client):
     assert rows[club["board_child_1"].pk] == Eligibility(
         False, False, (MEMBERSHIP_UNPAID.format(date=f"{SEASON}-03-01"),)
     )
-    # the boy owes nothing after the D-11 exemption: counts as paid (OwedPaymentStatus)
+    # the boy owes nothing after the D-11 exemption: counts as paid (InvoicePaymentStatus)
     assert rows[club["boy"].pk] == Eligibility(True, True, (PAID,))
     # player A: no membership, in a trial period since 10 March (D-06)
     assert rows[world.player_a.pk] == Eligibility(

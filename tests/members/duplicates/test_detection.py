@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import csv
 import datetime
+import importlib
 import io
 from collections import Counter
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from clubadmin.capabilities import Capability
 from members.duplicates import blocking, detection, scoring
@@ -637,3 +640,14 @@ def test_p14_export_writes_open_pairs_with_source_ids(register, tmp_path):
     assert kari[3:] == [str(first), str(second)]
     assert kari[0] == ("OLD-1" if first == register.kari.pk else "OLD-2")
     assert all(row[3] != str(register.ola.pk) for row in body)
+
+
+def test_p14_reconciler_runs_every_two_minutes_on_celery_beat(db):
+    # A transactional test flushes the rows data migrations wrote: write them again.
+    migration = importlib.import_module("members.migrations.0013_duplicate_reconciler_schedule")
+    migration.add_schedule(django_apps, None)
+
+    task = PeriodicTask.objects.get(task=detection.RECONCILE_TASK)
+
+    assert task.enabled
+    assert (task.interval.every, task.interval.period) == (2, "minutes")
