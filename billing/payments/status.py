@@ -58,40 +58,51 @@ class StatusChange:
     to_status: str
 
 
+# The ids drive the statements through `unnest` (primary-key look-ups): a filter
+# `id = ANY(<100,000 ids>)` is evaluated linearly per row, quadratic in all.
 _LOCK = """
-SELECT id FROM billing_invoice
-WHERE id = ANY(%(ids)s) AND kind = %(kind)s AND status = ANY(%(payable)s)
-ORDER BY id FOR UPDATE
+SELECT invoice.id FROM unnest(%(ids)s::bigint[]) AS wanted(id)
+JOIN billing_invoice AS invoice ON invoice.id = wanted.id
+WHERE invoice.kind = %(kind)s AND invoice.status = ANY(%(payable)s)
+ORDER BY invoice.id FOR UPDATE OF invoice
 """
 
-# The CASE is `matching.claim_status` (tests check they agree).
+# The CASE is `matching.claim_status` (tests check they agree). The sums are grouped over
+# the target invoices (hash joins for a whole file, index look-ups for one invoice).
 _UPDATE = """
-UPDATE billing_invoice AS invoice SET status = computed.to_status
-FROM (
-    SELECT invoice.id, invoice.status AS from_status,
+WITH target AS MATERIALIZED (
+    SELECT invoice.id, invoice.status, invoice.total
+    FROM unnest(%(ids)s::bigint[]) AS wanted(id)
+    JOIN billing_invoice AS invoice ON invoice.id = wanted.id
+    WHERE invoice.kind = %(kind)s AND invoice.status = ANY(%(payable)s)
+), paid AS (
+    SELECT payment.invoice_id AS id, SUM(payment.amount) AS amount
+    FROM billing_payment AS payment JOIN target ON target.id = payment.invoice_id
+    GROUP BY payment.invoice_id
+), fees AS (
+    SELECT reminder.invoice_id AS id, SUM(reminder.fee) AS amount
+    FROM billing_reminder AS reminder JOIN target ON target.id = reminder.invoice_id
+    GROUP BY reminder.invoice_id
+), credited AS (
+    SELECT note.credited_invoice_id AS id, SUM(note.total) AS amount
+    FROM billing_invoice AS note JOIN target ON target.id = note.credited_invoice_id
+    GROUP BY note.credited_invoice_id
+), computed AS MATERIALIZED (
+    SELECT target.id, target.status AS from_status,
         CASE
             WHEN COALESCE(paid.amount, 0) > 0 AND COALESCE(paid.amount, 0)
-                >= invoice.total + COALESCE(fees.amount, 0) + COALESCE(credited.amount, 0)
+                >= target.total + COALESCE(fees.amount, 0) + COALESCE(credited.amount, 0)
                 THEN %(paid)s
             WHEN COALESCE(paid.amount, 0) > 0 THEN %(partly_paid)s
             ELSE %(issued)s
         END AS to_status
-    FROM billing_invoice AS invoice
-    LEFT JOIN (
-        SELECT invoice_id, SUM(amount) AS amount FROM billing_payment
-        WHERE invoice_id = ANY(%(ids)s) GROUP BY invoice_id
-    ) AS paid ON paid.invoice_id = invoice.id
-    LEFT JOIN (
-        SELECT invoice_id, SUM(fee) AS amount FROM billing_reminder
-        WHERE invoice_id = ANY(%(ids)s) GROUP BY invoice_id
-    ) AS fees ON fees.invoice_id = invoice.id
-    LEFT JOIN (
-        SELECT credited_invoice_id, SUM(total) AS amount FROM billing_invoice
-        WHERE credited_invoice_id = ANY(%(ids)s) GROUP BY credited_invoice_id
-    ) AS credited ON credited.credited_invoice_id = invoice.id
-    WHERE invoice.id = ANY(%(ids)s) AND invoice.kind = %(kind)s
-        AND invoice.status = ANY(%(payable)s)
-) AS computed
+    FROM target
+    LEFT JOIN paid ON paid.id = target.id
+    LEFT JOIN fees ON fees.id = target.id
+    LEFT JOIN credited ON credited.id = target.id
+)
+UPDATE billing_invoice AS invoice SET status = computed.to_status
+FROM computed
 WHERE invoice.id = computed.id AND invoice.status <> computed.to_status
 RETURNING invoice.id, computed.from_status, computed.to_status
 """
@@ -119,7 +130,7 @@ def invoices_refresh_paid_status(
         if not cursor.fetchall():
             return []
         cursor.execute(_UPDATE, params)
-        changes = sorted(StatusChange(*row) for row in cursor.fetchall())
+        changes = [StatusChange(*row) for row in sorted(cursor.fetchall())]
         _write_events(changes, actor, note)
     return changes
 

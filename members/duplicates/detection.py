@@ -381,9 +381,17 @@ def store_candidate(
 
 
 def _open_pairs_among(person_ids: Iterable[int]) -> set[Pair]:
+    """The open candidates whose person A is one of `person_ids`: one probe of the pair
+    index per id ("OFFSET 0" keeps the planner from turning it into a scan of the whole
+    candidate table, which it does when a run has just added many rows)."""
     rows = _fetch(
-        f"SELECT person_a_id, person_b_id FROM {CANDIDATE_TABLE} "  # noqa: S608
-        "WHERE status = %(open)s AND person_a_id = ANY(%(ids)s)",
+        f"""
+        SELECT c.person_a_id, c.person_b_id FROM unnest(%(ids)s::bigint[]) AS t(id)
+        CROSS JOIN LATERAL (
+            SELECT person_a_id, person_b_id FROM {CANDIDATE_TABLE}
+            WHERE person_a_id = t.id AND status = %(open)s OFFSET 0
+        ) c
+        """,  # noqa: S608 (the table name is ours; values are parameters)
         {"open": CandidateStatus.OPEN.value, "ids": sorted(set(person_ids))},
     )
     return {(a, b) for a, b in rows}

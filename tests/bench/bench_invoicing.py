@@ -14,11 +14,13 @@ run and waits until it is done. Prints:
 and, because the machine may be shared, the CPU seconds per phase (of the median run):
     BENCH invoicing.start.cpu_seconds <s> s       (this process and its database backend)
     BENCH invoicing.workers.cpu_seconds <s> s     (the worker processes, start-up included)
-The workers are stopped with SIGKILL at the end: the run queued PDF renderings (scope 3) on
-the same private queue, behind its chunks; they are dropped, not waited for.
-    BENCH invoicing.database.cpu_seconds <s> s    (the workers' database backends, sampled
-                                                   while the run goes: a lower bound)
+    BENCH invoicing.database.cpu_seconds <s> s    (backends on the bench database other than
+                                                   this process's, sampled while the run
+                                                   goes: the workers', autovacuum included)
     BENCH invoicing.chunk.seconds <s> s           (mean claim-to-commit time of a chunk)
+Their sum over 2 cores is what the run needs from an otherwise idle machine. The workers are
+stopped with SIGKILL at the end: the run queued PDF renderings (scope 3) on the same private
+queue, behind its chunks; they are dropped, not waited for.
 
 Run from the repository root: `make bench ONLY=invoicing`.
 """

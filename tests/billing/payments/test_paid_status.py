@@ -16,12 +16,18 @@ from djmoney.money import Money
 
 from billing.invoicing import services as invoicing_services
 from billing.models_delivery import Reminder
-from billing.models_invoicing import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatus
+from billing.models_invoicing import (
+    Invoice,
+    InvoiceEvent,
+    InvoiceLine,
+    InvoiceNumberSeries,
+    InvoiceStatus,
+)
 from billing.models_online import CheckoutScope
 from billing.models_payments import MatchState, Payment, PaymentEvent
 from billing.online import provider as online_provider
 from billing.online import services as online_services
-from billing.payments import matching, services, status
+from billing.payments import matching, ocr, services, status
 from tests.billing.online.helpers import SANDBOX_SECRET, build_family
 from tests.billing.payments.helpers import Tx, make_invoice, ocr_file
 from tests.conftest import World
@@ -149,9 +155,7 @@ def test_s02_ocr_import_updates_the_touched_invoices_and_reversal_reopens(world,
 def test_the_same_file_twice_changes_no_status_twice(world, admin, invoice):
     content = ocr_file([Tx("0000001", "500.00", "1")])
     for _attempt in range(2):
-        services.payment_file_import(
-            actor=admin, club=world.club_a, content=content, file_name="x"
-        )
+        services.payment_file_import(actor=admin, club=world.club_a, content=content, file_name="x")
 
     assert status_of(invoice) == PAID
     assert payment_events(invoice) == [(ISSUED, PAID, admin.pk)]
@@ -242,6 +246,7 @@ def test_s06_an_unpaid_reminder_fee_keeps_the_invoice_partly_paid(admin, invoice
 
 
 def test_a_partial_credit_note_lowers_the_claim(admin, invoice):
+    InvoiceNumberSeries.objects.create(club=invoice.club, next_number=2)
     lines = [
         InvoiceLine.objects.create(
             invoice=invoice,
@@ -327,3 +332,31 @@ def test_a_1000_invoice_import_updates_statuses_in_bounded_queries(world, admin)
 def test_refresh_of_nothing_asks_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert status.invoices_refresh_paid_status(actor=None, invoice_ids=[None]) == []
+
+
+# ------------------------------------------------------------------ the fast OCR records
+
+
+def test_s02_fast_transaction_records_equal_netsgiro_records(monkeypatch):
+    content = ocr_file(
+        [
+            Tx("0000001", "500.00", "1"),
+            Tx("0000002", "300.50", "2", type=18),
+            Tx("0000003", "250.00", "3", type=20),  # with an amount item 3 (text)
+        ]
+    )
+    fast = ocr.parse(content)
+    monkeypatch.setattr(ocr, "USE_FAST_RECORDS", False)
+
+    assert ocr.parse(content) == fast
+    assert [t.amount for t in fast.transactions] == [D("500.00"), D("-300.50"), D("-250.00")]
+
+
+def test_s02_a_malformed_transaction_record_still_gets_netsgiros_error():
+    lines = ocr_file([Tx("0000001", "500.00", "1")]).decode("iso-8859-1").splitlines()
+    lines[2] = lines[2][:30] + "X" + lines[2][31:]  # a letter in the settlement serial number (30)
+
+    with pytest.raises(ocr.OcrError) as error:
+        ocr.parse("\n".join(lines).encode("iso-8859-1"))
+
+    assert str(error.value).startswith("S-02: line 3: not a valid OCR Giro record")
