@@ -307,7 +307,9 @@ SET score = t.score, explanation = t.explanation::jsonb, levels = t.levels::json
     run_id = coalesce(%(run)s, c.run_id), updated_at = now()
 FROM unnest(%(a)s::bigint[], %(b)s::bigint[], %(score)s::float8[], %(explanation)s::text[],
             %(levels)s::text[]) AS t(a, b, score, explanation, levels)
-WHERE c.person_a_id = t.a AND c.person_b_id = t.b AND c.status = %(open)s
+WHERE c.person_a_id = t.a AND c.person_b_id = t.b
+  -- IS TRUE: checked on the row, never an index condition (see `_open_pairs_among`)
+  AND (c.status = %(open)s) IS TRUE
 """  # noqa: S608 (table names are ours; values are parameters)
 
 
@@ -382,19 +384,20 @@ def store_candidate(
 
 def _open_pairs_among(person_ids: Iterable[int]) -> set[Pair]:
     """The open candidates whose person A is one of `person_ids`: one probe of the pair
-    index per id ("OFFSET 0" keeps the planner from turning it into a scan of the whole
-    candidate table, which it does when a run has just added many rows)."""
+    index per id. Written so that the plan does not depend on the table's statistics, which
+    a run makes stale by adding many rows: "OFFSET 0" keeps the planner from scanning the
+    whole table, the status is checked here and not in the index condition."""
     rows = _fetch(
         f"""
-        SELECT c.person_a_id, c.person_b_id FROM unnest(%(ids)s::bigint[]) AS t(id)
+        SELECT c.person_a_id, c.person_b_id, c.status FROM unnest(%(ids)s::bigint[]) AS t(id)
         CROSS JOIN LATERAL (
-            SELECT person_a_id, person_b_id FROM {CANDIDATE_TABLE}
-            WHERE person_a_id = t.id AND status = %(open)s OFFSET 0
+            SELECT person_a_id, person_b_id, status FROM {CANDIDATE_TABLE}
+            WHERE person_a_id = t.id OFFSET 0
         ) c
         """,  # noqa: S608 (the table name is ours; values are parameters)
-        {"open": CandidateStatus.OPEN.value, "ids": sorted(set(person_ids))},
+        {"ids": sorted(set(person_ids))},
     )
-    return {(a, b) for a, b in rows}
+    return {(a, b) for a, b, status in rows if status == CandidateStatus.OPEN}
 
 
 # ------------------------------------------------------------------------- chunk plans
@@ -787,6 +790,9 @@ def _finish_run_if_complete(run_id: int) -> None:
     if states & {RunState.PENDING, RunState.RUNNING}:
         return
     failed = DetectionChunk.objects.filter(run_id=run_id, state=RunState.FAILED).count()
+    # The run added or changed many candidates: fresh statistics for the review queue.
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {CANDIDATE_TABLE}")
     DetectionRun.objects.filter(pk=run_id).update(
         state=RunState.FAILED if failed else RunState.DONE,
         finished_at=timezone.now(),

@@ -170,8 +170,8 @@ def test_m11_one_mail_per_payer_for_a_guardian_with_three_children_and_two_invoi
     to_guardian = [m for m in mail.outbox if m.to == ["guardian@example.org"]]
     assert len(to_guardian) == 1
     assert [a[0] for a in to_guardian[0].attachments] == [
-        f"invoice-{first.number}.pdf",
-        f"invoice-{second.number}.pdf",
+        f"faktura-{first.number}.pdf",
+        f"faktura-{second.number}.pdf",
     ]
 
 

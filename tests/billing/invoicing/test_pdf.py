@@ -97,8 +97,8 @@ def test_s05_credit_note_references_the_credited_invoice(club):
 
     text = flat(text_of(pdf.invoice_pdf_bytes(note)))
 
-    assert "Credit note" in text
-    assert f"Credits invoice {invoice.number}" in text
+    assert "Kreditnota" in text  # the invoice's language: bokmål
+    assert f"Krediterer faktura {invoice.number}" in text
     assert str(note.number) in text
     assert "Flyttet" in text
     assert "-" + pdf.format_amount(invoice.total.amount) in text
@@ -110,12 +110,12 @@ def test_s05_void_invoice_is_marked_and_rerendered(club):
     invoice = invoice_of(club, "pensioner")
     issued_text = flat(text_of(pdf.invoice_pdf_bytes(invoice)))
     issued_name = pdf.storage_name(invoice)
-    assert "VOID" not in issued_text and default_storage.exists(issued_name)
+    assert "ANNULLERT" not in issued_text and default_storage.exists(issued_name)
 
     voided = services.invoice_void(actor=None, invoice=invoice, reason="Feil adresse")
     text = flat(text_of(pdf.invoice_pdf_bytes(voided)))
 
-    assert "VOID: this invoice is cancelled" in text
+    assert "ANNULLERT: denne fakturaen er annullert" in text
     assert pdf.storage_name(voided) != issued_name
     assert default_storage.exists(pdf.storage_name(voided))
     assert not default_storage.exists(issued_name)  # the stale PDF is gone

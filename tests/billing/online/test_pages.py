@@ -32,7 +32,7 @@ def test_sandbox_end_to_end_pay_for_the_family(family, settings):
 
     page = client.get(PAY)
     assert page.status_code == 200
-    assert "Pay for the whole family: NOK 1250,00" in page.content.decode()
+    assert "Betal for hele familien: NOK 1250,00" in page.content.decode()
 
     started = client.post(PAY, {"club": family.invoice.club_id, "scope": "family"})
     session = CheckoutSession.objects.get()
@@ -48,7 +48,7 @@ def test_sandbox_end_to_end_pay_for_the_family(family, settings):
     assert paid["Location"] == f"http://testserver/billing/online/checkouts/{session.pk}/done/"
 
     done = client.get(paid["Location"])
-    assert "Thank you for your payment" in done.content.decode()
+    assert "Takk for betalingen" in done.content.decode()
     session.refresh_from_db()
     assert session.state == CheckoutState.PAID
     assert Payment.objects.get().amount.amount == Decimal("1250.00")
@@ -66,7 +66,7 @@ def test_sandbox_end_to_end_pay_for_the_family(family, settings):
 
 def test_sandbox_pay_only_myself_through_the_pages(family):
     client = _client(family.users["father"])
-    assert "Pay only for myself: NOK 450,00" in client.get(PAY).content.decode()
+    assert "Betal bare for meg selv: NOK 450,00" in client.get(PAY).content.decode()
 
     started = client.post(PAY, {"club": family.invoice.club_id, "scope": "self"})
     client.post(started["Location"], {"action": "pay"})
