@@ -359,4 +359,6 @@ def test_s02_a_malformed_transaction_record_still_gets_netsgiros_error():
     with pytest.raises(ocr.OcrError) as error:
         ocr.parse("\n".join(lines).encode("iso-8859-1"))
 
-    assert str(error.value).startswith("S-02: line 3: not a valid OCR Giro record")
+    expected = str(ocr.BAD_RECORD).format(line=3, reason="<reason>").split("<reason>")[0]
+    assert str(error.value).startswith(expected)
+    assert "did not match TransactionAmountItem1" in str(error.value)  # netsgiro's own error
