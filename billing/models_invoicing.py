@@ -360,6 +360,7 @@ class InvoiceEvent(models.Model):
         VOIDED = "voided", _("Voided")
         CREDITED = "credited", _("Credited")
         PARTLY_CREDITED = "partly_credited", _("Partly credited")
+        PAYMENT = "payment", _("Payment status changed")
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="events", verbose_name=_("invoice")
