@@ -32,10 +32,11 @@ class Trial:
     start: datetime.date
     from_other_club: bool = False
     former_club_agreed: bool = False
+    days: int = TRIAL_DAYS  # the club's trial length for the season (D-06)
 
     @property
     def last_day(self) -> datetime.date:
-        return self.start + datetime.timedelta(days=TRIAL_DAYS - 1)
+        return self.start + datetime.timedelta(days=self.days - 1)
 
 
 @dataclass(frozen=True, slots=True)

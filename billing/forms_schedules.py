@@ -151,6 +151,12 @@ class ScheduleSettingsForm(forms.Form):
     family_max_members = forms.IntegerField(
         label=_("Most members in a family (D-01)"), min_value=1, max_value=50
     )
+    trial_days = forms.IntegerField(
+        label=_("Trial period in days (D-06)"),
+        min_value=1,
+        max_value=365,
+        help_text=_("How long a new player may train before registering."),
+    )
     invoice_fee = forms.DecimalField(
         label=_("Invoice fee (M-10)"),
         required=False,

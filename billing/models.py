@@ -57,6 +57,10 @@ class FeeSchedule(models.Model):
     membership_due_days = models.PositiveSmallIntegerField(_("days to pay"), default=14)
     family_fee = MoneyField(_("family fee"), null=True, blank=True, **MONEY)
     family_max_members = models.PositiveSmallIntegerField(_("family size limit"), default=7)
+    # D-06: how long a new player may train before registering (3 weeks in the example).
+    trial_days = models.PositiveSmallIntegerField(
+        _("trial period (days)"), default=TRIAL_DAYS, validators=[MinValueValidator(1)]
+    )
     invoice_fee = MoneyField(_("invoice fee (M-10)"), null=True, blank=True, **MONEY)
     invoice_fee_kinds = ArrayField(
         models.CharField(max_length=20),
@@ -529,6 +533,6 @@ class Instalment(models.Model):
 
 from billing.models_delivery import *  # noqa: E402, F403  (issue 6: delivery and reminders)
 from billing.models_invoicing import *  # noqa: E402, F403  (issue 6)
-from billing.models_payments import *  # noqa: E402, F403  (issue 6: payments)
 from billing.models_ledger import *  # noqa: E402, F403  (issue 6: refunds and the annual report)
 from billing.models_online import *  # noqa: E402, F403  (issue 6: online payment)
+from billing.models_payments import *  # noqa: E402, F403  (issue 6: payments)

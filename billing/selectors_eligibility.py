@@ -9,8 +9,8 @@ import datetime
 from dataclasses import dataclass
 
 from billing import pricing, selectors
-from billing.eligibility import Eligibility, PlayerPayments, Trial, eligibility
-from billing.models import TrialPeriod
+from billing.eligibility import TRIAL_DAYS, Eligibility, PlayerPayments, Trial, eligibility
+from billing.models import FeeSchedule, TrialPeriod
 from billing.payments_status_eligibility import InvoicePaymentStatus
 from members.models import Function, Organisation, Person
 
@@ -43,16 +43,27 @@ def team_eligibility(
     trials = {t.person_id: t for t in TrialPeriod.objects.filter(team=team, person_id__in=ids)}
     facts_by_id = {f.person_id: f for f in facts}
     code = selectors._tree(club, season).code(team.pk)
+    trial_days = (
+        FeeSchedule.objects.filter(club=club, season=season)
+        .values_list("trial_days", flat=True)
+        .first()
+        or TRIAL_DAYS
+    )
     return [
         PlayerEligibility(
             player,
-            eligibility(_payments(player, config, dues, status, facts_by_id, trials, code), on),
+            eligibility(
+                _payments(player, config, dues, status, facts_by_id, trials, code, trial_days),
+                on,
+            ),
         )
         for player in players
     ]
 
 
-def _payments(player, config, dues, status, facts_by_id, trials, code) -> PlayerPayments:  # type: ignore[no-untyped-def]
+def _payments(
+    player, config, dues, status, facts_by_id, trials, code, trial_days
+) -> PlayerPayments:  # type: ignore[no-untyped-def]
     activity_due = None
     try:
         lines = dues.person(player.pk).lines_for(pricing.FeeKind.ACTIVITY)
@@ -69,7 +80,7 @@ def _payments(player, config, dues, status, facts_by_id, trials, code) -> Player
         activity_paid=activity_due is None or status.activity_paid(player.pk, code),
         activity_due_date=activity_due,
         new_player=new_player,
-        trial=Trial(trial.start_date, trial.from_other_club, trial.former_club_agreed)
+        trial=Trial(trial.start_date, trial.from_other_club, trial.former_club_agreed, trial_days)
         if trial
         else None,
     )

@@ -63,6 +63,7 @@ GENERAL_FIELDS = (
     "membership_due_days",
     "family_fee",
     "family_max_members",
+    "trial_days",
     "invoice_fee",
     "invoice_fee_kinds",
     "volunteer_fee",

@@ -91,6 +91,7 @@ def settings_data(world: World) -> dict:
         "membership_due_days": "14",
         "family_fee": "700",
         "family_max_members": "7",
+        "trial_days": "21",
         "volunteer_min_age": "12",
         "volunteer_max_age": "80",
         "volunteer_refund_per_hour": "100",

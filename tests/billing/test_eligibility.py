@@ -19,6 +19,7 @@ from billing.eligibility import (
     Trial,
     eligibility,
 )
+from billing.models import FeeSchedule
 from members.models import FunctionType
 from tests.billing.factories import (
     SEASON,
@@ -135,6 +136,31 @@ def test_team_leader_sees_the_team_list(world, client):
     # player A: no membership, in a trial period since 10 March (D-06)
     assert rows[world.player_a.pk] == Eligibility(
         True, False, (NEW_PLAYER_UNPAID, IN_TRIAL.format(date=datetime.date(SEASON, 3, 30)))
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.billing.urls")
+def test_d06_the_trial_length_is_the_clubs_setting_for_the_season(world, client):
+    club = build_example_club(world)
+    FeeSchedule.objects.filter(club=world.club_a, season=SEASON).update(trial_days=14)
+    leader = UserFactory(username="leader")
+    function(leader.person, club.team_football, "team-leader")
+    TrialPeriodFactory(
+        person=world.player_a, team=club.team_football, start_date=datetime.date(SEASON, 3, 10)
+    )
+    client.force_login(leader)
+    url = reverse("billing:team-eligibility", args=[club.team_football.pk])
+
+    day_14 = client.get(url + f"?on={SEASON}-03-23&season={SEASON}").context["players"]
+    day_15 = client.get(url + f"?on={SEASON}-03-24&season={SEASON}").context["players"]
+
+    last_day = datetime.date(SEASON, 3, 23)
+    assert {r.person.pk: r.eligibility for r in day_14}[world.player_a.pk] == Eligibility(
+        True, False, (NEW_PLAYER_UNPAID, IN_TRIAL.format(date=last_day))
+    )
+    assert {r.person.pk: r.eligibility for r in day_15}[world.player_a.pk] == Eligibility(
+        False, False, (NEW_PLAYER_UNPAID, TRIAL_OVER.format(date=last_day))
     )
 
 

@@ -55,6 +55,7 @@ def settings_data(schedule: FeeSchedule, **changes) -> dict:
         "membership_due_days": "14",
         "family_fee": "700",
         "family_max_members": "7",
+        "trial_days": "21",
         "invoice_fee": "50",
         "invoice_fee_kinds": ["membership"],
         "volunteer_fee": "500",
