@@ -653,25 +653,28 @@ def _year_sizes(scope: str | None) -> tuple[dict[int, int], set[int]]:
 
 
 def plan_chunks(organisation: Organisation | None) -> list[str]:
-    """The chunk keys of a run, largest first (none for an empty register or scope)."""
+    """The chunk keys of a run in the order they are queued (none for an empty register or
+    scope): the large ones first, so that the workers end together. The shared-contact and
+    name-and-birthday chunks cost about as much as a large year (measured at 1,000,000
+    persons: 10-25 s against 1-45 s); the year chunks follow by the pairs they are expected
+    to compare (persons born in Y times those born in Y and Y+1)."""
     scope = _scope_prefix(organisation)
     sizes, years = _year_sizes(scope)
-    years = sorted(years, key=lambda year: (-(sizes[year] + sizes.get(year + 1, 0)), year))
-    keys = [f"{YEAR_PREFIX}{year}" for year in years]
+    years = sorted(
+        years, key=lambda year: (-sizes[year] * (sizes[year] + sizes.get(year + 1, 0)), year)
+    )
+    year_keys = [f"{YEAR_PREFIX}{year}" for year in years]
     undated = Person.objects.filter(merged_into__isnull=True, birth_date__isnull=True)
     scoped_undated = undated
     if organisation is not None:
         scoped_undated = undated.filter(access.person_scope_filter([organisation.path]))
-    if not keys and not scoped_undated.exists():
+    if not year_keys and not scoped_undated.exists():
         return []  # nobody to look for
-    keys += [
-        f"{prefix}{bucket}"
-        for prefix in (EMAIL_PREFIX, MOBILE_PREFIX, NAME_DAY_PREFIX)
-        for bucket in range(CONTACT_BUCKETS)
-    ]
+    prefixes = [EMAIL_PREFIX, NAME_DAY_PREFIX, MOBILE_PREFIX]
     if undated.exists():
-        keys += [f"{NO_BIRTH_DATE_PREFIX}{bucket}" for bucket in range(CONTACT_BUCKETS)]
-    return keys
+        prefixes.append(NO_BIRTH_DATE_PREFIX)
+    keys = [f"{prefix}{bucket}" for prefix in prefixes for bucket in range(CONTACT_BUCKETS)]
+    return keys + year_keys
 
 
 # ------------------------------------------------------------------------------- runs

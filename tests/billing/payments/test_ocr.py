@@ -3,9 +3,18 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from billing.payments import ocr
 from tests.billing.payments.helpers import NETS_DATE, Tx, ocr_file
+
+
+@pytest.fixture(autouse=True)
+def _english_interface(settings):
+    """These tests read the interface's English texts (the default language is bokmål)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 def test_s02_parse_gives_kid_amount_in_nok_and_dates():

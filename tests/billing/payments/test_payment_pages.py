@@ -8,12 +8,22 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from billing.models_payments import MatchState, Payment, PaymentEvent, PaymentFile
 from billing.payments import services
 from tests.access_matrix import HTML_DENIED, Case, check_case, get
 from tests.billing.payments.helpers import Tx, make_invoice, ocr_file
 from tests.conftest import ROLES, World
+
+
+@pytest.fixture(autouse=True)
+def _english_interface(settings):
+    """These tests read the interface's English texts (the default language is bokmål)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.billing.urls")]
 

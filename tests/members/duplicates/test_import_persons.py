@@ -10,13 +10,22 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from members import rules
 from members.duplicates import importing
 from members.models import ContactSet, Function, FunctionType, OrganisationType, Person
 from members.services.functions import FUNCTION_TYPE_NOT_ALLOWED_HERE
 from tests.members.factories import FunctionFactory, PersonFactory
+
+
+@pytest.fixture(autouse=True)
+def _english_interface(settings):
+    """These tests read the interface's English texts (the default language is bokmål)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from clubadmin.capabilities import Capability
 from members.duplicates import merging
@@ -13,6 +14,15 @@ from members.models import Function, Person, PersonMerge
 from tests.access_matrix import HTML_DENIED, Case, check_case, get, post
 from tests.conftest import ROLES, World
 from tests.members.factories import FunctionFactory, PersonFactory
+
+
+@pytest.fixture(autouse=True)
+def _english_interface(settings):
+    """These tests read the interface's English texts (the default language is bokmål)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

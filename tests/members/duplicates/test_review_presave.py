@@ -9,6 +9,7 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from clubadmin.capabilities import Capability
 from members.duplicates import candidates
@@ -16,6 +17,15 @@ from members.models import Membership, MembershipCategory, Person
 from tests.members.duplicates.test_candidates import club_person, fake_detection
 from tests.members.factories import UserFactory
 from tests.members.factories_memberships import MembershipTypeFactory
+
+
+@pytest.fixture(autouse=True)
+def _english_interface(settings):
+    """These tests read the interface's English texts (the default language is bokmål)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

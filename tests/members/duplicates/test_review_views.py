@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from clubadmin.capabilities import Capability
 from members.duplicates import candidates
@@ -29,6 +30,15 @@ from tests.members.duplicates.test_candidates import (
     club_person,
     merger,
 )
+
+
+@pytest.fixture(autouse=True)
+def _english_interface(settings):
+    """These tests read the interface's English texts (the default language is bokmål)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 
