@@ -204,7 +204,7 @@ def test_import_needs_billing_manage_in_the_club(world, invoices, role):
     assert PaymentFile.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_imports_of_files_sharing_a_transaction_record_it_once(world, admin, invoices):
     shared = Tx("0000001", "500.00", "1")
     contents = [

@@ -16,7 +16,9 @@ from members.duplicates import merging
 from members.models import ContactSet, Function, Person, PersonMerge
 from tests.members.factories import FunctionFactory, PersonFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: a plain transactional test re-creates content types after its flush,
+# which collides with the next serialized test restoring them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 WAIT = 20  # seconds: generous, the machine is shared
 
