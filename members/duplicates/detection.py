@@ -50,9 +50,9 @@ Workers and the reconciler
 - `detection_reconcile` (Celery beat, every two minutes, migration 0013) re-queues chunks that
   have been running longer than CHUNK_TIMEOUT (their worker died: we do not rely on the broker's
   visibility timeout) and the pending chunks of a run on which nothing happened for
-  CHUNK_TIMEOUT (their message was lost); it fails a chunk after MAX_ATTEMPTS claims. On a
-  pending chunk `claimed_at` is the time the reconciler last re-queued it, so it does not queue
-  the same chunk again every two minutes.
+  CHUNK_TIMEOUT (their message was lost); it fails a chunk after MAX_ATTEMPTS attempts (a
+  claim, or a re-queue that nobody took up). On a pending chunk `claimed_at` is the time the
+  reconciler last re-queued it, so it does not queue the same chunk again every two minutes.
 - `inline=True` processes the chunks in the calling process (the command without a worker,
   unit tests). The management command also queues the chunks and then works on them itself
   while it waits, so it finishes with or without workers.
@@ -901,15 +901,20 @@ def detection_reconcile(
         if run is not None:
             chunks = chunks.filter(run=run)
         for chunk in chunks.order_by("pk"):
-            if chunk.state == RunState.RUNNING and chunk.attempts >= max_attempts:
+            if chunk.attempts >= max_attempts:
                 chunk.state, chunk.finished_at = RunState.FAILED, now
                 chunk.error = CHUNK_GAVE_UP % {"attempts": chunk.attempts}
                 chunk.save(update_fields=["state", "finished_at", "error"])
                 failed.append(chunk.pk)
                 continue
+            if chunk.state == RunState.PENDING:
+                # Nobody took it: this hand-out counts as an attempt too, so a run whose
+                # messages go where no worker listens ends (failed) instead of blocking the
+                # next run for ever.
+                chunk.attempts += 1
             # On a pending chunk, claimed_at is when it was last re-queued (see the docstring).
             chunk.state, chunk.claimed_at = RunState.PENDING, now
-            chunk.save(update_fields=["state", "claimed_at"])
+            chunk.save(update_fields=["state", "claimed_at", "attempts"])
             _queue_chunk(chunk.pk)
             requeued.append(chunk.pk)
         run_ids = sorted(

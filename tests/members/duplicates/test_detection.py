@@ -452,6 +452,24 @@ def test_p14_reconciler_requeues_pending_chunks_of_an_idle_run_once(
 
     assert len(first.requeued) == len(callbacks) == run.chunks_total
     assert (second.requeued, again) == ((), [])
+    assert set(run.chunks.values_list("state", "attempts")) == {(RunState.PENDING, 1)}
+
+
+def test_p14_reconciler_ends_a_run_no_worker_ever_takes(register):
+    run = detection._create_run(None, None, queue=False)
+    DetectionRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=5)
+    )
+    run.chunks.update(
+        attempts=detection.MAX_ATTEMPTS, claimed_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+
+    report = detection.detection_reconcile()
+
+    run.refresh_from_db()
+    assert len(report.failed) == run.chunks_total
+    assert run.state == RunState.FAILED
+    assert detection.detection_start(actor=None, inline=True).state == RunState.DONE
 
 
 # -------------------------------------------------------------------- organisation run
