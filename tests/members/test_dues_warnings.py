@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from djmoney.money import Money
 
 from billing.models_invoicing import Invoice, InvoiceLine
@@ -137,6 +137,14 @@ def test_dues_lookup_takes_a_bounded_number_of_queries(world, django_assert_num_
         )
 
     assert sorted(owed) == sorted(p.pk for p in persons)
+
+
+@pytest.fixture(autouse=True)
+def _english_interface(settings):
+    """These tests read the interface's English texts (the default language is bokmål)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

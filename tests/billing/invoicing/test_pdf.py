@@ -8,6 +8,7 @@ import re
 import pypdf
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import translation
 
 from billing.invoicing import pdf, services, tasks_pdf
 from billing.models import Invoice
@@ -101,7 +102,9 @@ def test_s05_credit_note_references_the_credited_invoice(club):
     assert f"Krediterer faktura {invoice.number}" in text
     assert str(note.number) in text
     assert "Flyttet" in text
-    assert "-" + pdf.format_amount(invoice.total.amount) in text
+    with translation.override("nb"):  # the amount as the bokmål invoice writes it
+        amount = pdf.format_amount(invoice.total.amount)
+    assert "-" + amount in text, text
     assert "KID" not in text  # nothing to pay
 
 
