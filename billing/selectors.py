@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.db.models import Exists, F, Lookup, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from billing import pricing
+from billing.eligibility import TRIAL_DAYS
 from billing.models import (
     ActivityGroup,
     ExemptionAgreement,
@@ -127,6 +128,17 @@ def fee_schedule(club: Organisation, season: int) -> FeeSchedule | None:
         )
         .first()
     )
+
+
+def club_trial_days(club: Organisation, season: int) -> int:
+    """D-06: how many days a new player may train before registering, as the club's fee
+    schedule for the season says (3 weeks when the club has no schedule)."""
+    days = (
+        FeeSchedule.objects.filter(club=club, season=season)
+        .values_list("trial_days", flat=True)
+        .first()
+    )
+    return days or TRIAL_DAYS
 
 
 def season_config(club: Organisation, season: int) -> pricing.SeasonConfig:

@@ -9,8 +9,8 @@ import datetime
 from dataclasses import dataclass
 
 from billing import pricing, selectors
-from billing.eligibility import TRIAL_DAYS, Eligibility, PlayerPayments, Trial, eligibility
-from billing.models import FeeSchedule, TrialPeriod
+from billing.eligibility import Eligibility, PlayerPayments, Trial, eligibility
+from billing.models import TrialPeriod
 from billing.payments_status_eligibility import InvoicePaymentStatus
 from members.models import Function, Organisation, Person
 
@@ -43,12 +43,7 @@ def team_eligibility(
     trials = {t.person_id: t for t in TrialPeriod.objects.filter(team=team, person_id__in=ids)}
     facts_by_id = {f.person_id: f for f in facts}
     code = selectors._tree(club, season).code(team.pk)
-    trial_days = (
-        FeeSchedule.objects.filter(club=club, season=season)
-        .values_list("trial_days", flat=True)
-        .first()
-        or TRIAL_DAYS
-    )
+    trial_days = selectors.club_trial_days(club, season)
     return [
         PlayerEligibility(
             player,

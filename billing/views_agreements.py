@@ -23,8 +23,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing import page_access, selectors_pages, services_agreements
-from billing.eligibility import TRIAL_DAYS
+from billing import page_access, selectors, selectors_pages, services_agreements
 from billing.forms_agreements import (
     AgreementForm,
     PaymentPreferenceForm,
@@ -379,7 +378,7 @@ def trial_list(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page(request, selectors_pages.club_trial_periods(club)),
         "form": form,
         "may_manage": may_add,
-        "trial_weeks": TRIAL_DAYS // 7,
+        "trial_days": selectors.club_trial_days(club, season_from(request)),
         "person_lookup": reverse("billing:person-lookup", args=[club.pk]) + "?among=visible",
     }
     return render(request, "billing/trial_list.html", context)
@@ -438,10 +437,10 @@ def trial_edit(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Trial period: %(name)s, %(team)s")
         % {"name": trial.person.full_name, "team": trial.team.name},
         intro=_(
-            "D-06: a new player may train for up to %(weeks)s weeks before registering; one "
+            "D-06: a new player may train for up to %(days)s days before registering; one "
             "who comes from another club only after the former club agreed."
         )
-        % {"weeks": TRIAL_DAYS // 7},
+        % {"days": selectors.club_trial_days(club, trial.start_date.year)},
         back_url=reverse("billing:trial-list", args=[club.pk]),
         delete_url=reverse("billing:trial-delete", args=[trial.pk]),
     )

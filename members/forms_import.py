@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from members.duplicates.importing import MEMBER_FIELDS
+from members.member_import import MEMBER_FIELDS
 from members.models import MembershipType
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_http_methods
 
 from clubadmin import access
 from clubadmin.capabilities import Capability
+from members import member_import
 from members.duplicates import importing
 from members.forms_import import (
     FIELD_LABELS,
@@ -116,7 +117,7 @@ def _declared_size(request: HttpRequest) -> int:
 
 def _read(form: UploadForm) -> importing.Table:
     data = form.cleaned_data["file"].read(MAX_UPLOAD_BYTES + 1)
-    limit = importing.MEMBER_IMPORT_MAX_ROWS
+    limit = member_import.MEMBER_IMPORT_MAX_ROWS
     if form.is_xlsx:
         return importing.read_xlsx(data, max_rows=limit)
     return importing.read_csv(data, max_rows=limit)
@@ -146,7 +147,7 @@ def member_import_upload(request: HttpRequest, pk: int) -> HttpResponse:
                     "header": table.header,
                     "rows": table.rows,
                     "short_rows_allowed": table.short_rows_allowed,
-                    "mapping": importing.guess_mapping(table.header),
+                    "mapping": member_import.guess_mapping(table.header),
                 }
             )
             return redirect("members:member-import-map", pk=club.pk, token=token)
@@ -230,7 +231,7 @@ def member_import_check(request: HttpRequest, pk: int, token: str) -> HttpRespon
         return redirect("members:member-import-map", pk=club.pk, token=token)
     if request.method == "POST":
         try:
-            plan = importing.member_import_commit(
+            plan = member_import.member_import_commit(
                 actor=request.user,
                 change_reason=importing.change_reason_for(payload["name"], "member import"),
                 **arguments,
@@ -240,7 +241,7 @@ def member_import_check(request: HttpRequest, pk: int, token: str) -> HttpRespon
         except (ValidationError, DatabaseError) as error:
             reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
             messages.error(request, NOTHING_IMPORTED % {"reason": reason})
-            plan = importing.member_import_plan(user=request.user, **arguments)
+            plan = member_import.member_import_plan(user=request.user, **arguments)
         else:
             if plan.committed:
                 cache.delete(_key(token))
@@ -257,12 +258,12 @@ def member_import_check(request: HttpRequest, pk: int, token: str) -> HttpRespon
                 return redirect("members:membership-list", pk=club.pk)
             messages.error(request, plan.refusal)
     else:
-        plan = importing.member_import_plan(user=request.user, **arguments)
+        plan = member_import.member_import_plan(user=request.user, **arguments)
     return render(request, "members/import/check.html", _report_context(club, token, payload, plan))
 
 
 def _report_context(
-    club: Organisation, token: str, payload: dict[str, Any], plan: importing.MemberImportPlan
+    club: Organisation, token: str, payload: dict[str, Any], plan: member_import.MemberImportPlan
 ) -> dict[str, Any]:
     errors, warnings, skipped = plan.errors, plan.warnings, plan.skipped
     imported = plan.imported

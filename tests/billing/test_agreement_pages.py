@@ -15,6 +15,7 @@ from billing import services as billing_services
 from billing.forms_agreements import CHOOSE_PERSON, VALID_UNTIL_BEFORE_FROM
 from billing.models import (
     ExemptionAgreement,
+    FeeSchedule,
     PaymentPreference,
     TrialPeriod,
     VolunteerContract,
@@ -400,6 +401,26 @@ def test_person_lookup_offers_only_persons_of_the_club(club):
     assert sorted(p.pk for p in response.context["persons"]) == sorted(
         club[name].pk for name in ("sibling_1", "sibling_2", "sibling_3")
     )
+
+
+def test_d06_the_trial_pages_state_the_clubs_own_trial_length(club):
+    """D-06: the trial length is the club's schedule setting, and the pages say so."""
+    FeeSchedule.objects.filter(club=club.world.club_a, season=SEASON).update(trial_days=10)
+    client = english(club.world.client("official_this_club", "members.manage"))
+    newcomer = PersonFactory(first_name="Ny")
+    function(newcomer, club.world.club_a, "player")
+    trial = TrialPeriod.objects.create(
+        person=newcomer, team=club.team_football, start_date=datetime.date(SEASON, 4, 1)
+    )
+
+    listed = client.get(
+        reverse("billing:trial-list", args=[club.world.club_a.pk]) + f"?season={SEASON}"
+    )
+    edited = client.get(reverse("billing:trial-edit", args=[trial.pk]))
+
+    assert "up to 10 days" in listed.content.decode()
+    assert "up to 10 days" in edited.content.decode()
+    assert selectors.club_trial_days(club.world.club_b, SEASON) == 21
 
 
 @pytest.mark.parametrize("name", ["billing:trial-list", "billing:payment-list"])

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubadmin.capabilities import Capability
+from members import member_import
 from members.duplicates import importing
 from members.forms_import import (
     COLUMN_PREFIX,
@@ -53,12 +54,12 @@ def table(*rows: str, header: str = HEADER) -> importing.Table:
 
 def plan_for(
     world: World, *rows: str, header: str = HEADER, **options
-) -> importing.MemberImportPlan:
+) -> member_import.MemberImportPlan:
     parsed = table(*rows, header=header)
     types = default_types(world.club_a)
-    return importing.member_import_plan(
+    return member_import.member_import_plan(
         table=parsed,
-        mapping=importing.guess_mapping(parsed.header),
+        mapping=member_import.guess_mapping(parsed.header),
         club=world.club_a,
         membership_type=options.pop("membership_type", types["ordinary"]),
         **options,
@@ -68,10 +69,10 @@ def plan_for(
 def commit_for(world: World, *rows: str, header: str = HEADER, actor=None, **options):
     parsed = table(*rows, header=header)
     types = default_types(world.club_a)
-    return importing.member_import_commit(
+    return member_import.member_import_commit(
         actor=actor,
         table=parsed,
-        mapping=importing.guess_mapping(parsed.header),
+        mapping=member_import.guess_mapping(parsed.header),
         club=world.club_a,
         membership_type=options.pop("membership_type", types["ordinary"]),
         skip_invalid=options.pop("skip_invalid", False),
@@ -80,11 +81,11 @@ def commit_for(world: World, *rows: str, header: str = HEADER, actor=None, **opt
     )
 
 
-def by_line(plan: importing.MemberImportPlan) -> dict[int, importing.MemberLine]:
+def by_line(plan: member_import.MemberImportPlan) -> dict[int, member_import.MemberLine]:
     return {line.line: line for line in plan.lines}
 
 
-def messages_of(line: importing.MemberLine, *, errors: bool) -> list[str]:
+def messages_of(line: member_import.MemberLine, *, errors: bool) -> list[str]:
     return [issue.message for issue in line.row.issues if issue.is_error == errors]
 
 
@@ -129,7 +130,7 @@ def test_guess_mapping_norwegian_header():
         "Kommentar",
     ]
 
-    mapping = importing.guess_mapping(header)
+    mapping = member_import.guess_mapping(header)
 
     assert mapping == {
         "source_id": 0,
@@ -153,7 +154,7 @@ def test_guess_mapping_norwegian_header():
 def test_guess_mapping_english_header():
     header = ["First name", "Last Name", "Date of birth", "E-mail", "Mobile", "ZIP", "City", "Sex"]
 
-    assert importing.guess_mapping(header) == {
+    assert member_import.guess_mapping(header) == {
         "first_name": 0,
         "last_name": 1,
         "birth_date": 2,
@@ -179,7 +180,7 @@ def test_guess_mapping_english_header():
     ],
 )
 def test_m02_member_status(value, expected):
-    assert importing.member_status(value) == expected
+    assert member_import.member_status(value) == expected
 
 
 # --------------------------------------------------------------- cleaning report
@@ -189,9 +190,9 @@ def test_m02_passive_and_former_members_are_skipped_whatever_their_data(world):
     plan = plan_for(world, ADULT, PASSIVE, "104;Siri;Sluttet;;;;;;;;Sluttet")
 
     lines = by_line(plan)
-    assert lines[3].skipped == str(importing.SKIPPED_PASSIVE)
+    assert lines[3].skipped == str(member_import.SKIPPED_PASSIVE)
     assert lines[3].row.issues == []  # its impossible date and bad e-mail are not checked
-    assert lines[4].skipped == str(importing.SKIPPED_FORMER)
+    assert lines[4].skipped == str(member_import.SKIPPED_FORMER)
     assert [line.line for line in plan.imported] == [2]
     assert plan.may_commit
 
@@ -227,13 +228,13 @@ def test_invalid_values_are_errors(world):
     ]
     assert messages_of(lines[3], errors=True) == [str(importing.VALUE_REQUIRED)]
     assert messages_of(lines[4], errors=True) == [
-        str(importing.START_DATE_IN_FUTURE % {"value": tomorrow.isoformat()})
+        str(member_import.START_DATE_IN_FUTURE % {"value": tomorrow.isoformat()})
     ]
     assert messages_of(lines[5], errors=True) == [
-        str(importing.STATUS_UNKNOWN % {"value": "Æresmedlem"})
+        str(member_import.STATUS_UNKNOWN % {"value": "Æresmedlem"})
     ]
     assert not plan.may_commit
-    assert plan.refusal == str(importing.ROWS_REJECTED_IN_FORM % {"count": 4, "valid": 0})
+    assert plan.refusal == str(member_import.ROWS_REJECTED_IN_FORM % {"count": 4, "valid": 0})
 
 
 def test_person_already_in_the_register_gets_the_membership(world):
@@ -249,11 +250,11 @@ def test_person_already_in_the_register_gets_the_membership(world):
 
     line = by_line(plan)[2]
     assert (line.is_imported, line.person_id) == (True, existing.pk)
-    assert messages_of(line, errors=False) == [str(importing.MATCHED_PERSON_ELSEWHERE)]
+    assert messages_of(line, errors=False) == [str(member_import.MATCHED_PERSON_ELSEWHERE)]
     staff = world.user("federation_staff", Capability.MEMBERS_MANAGE)
     plan = plan_for(world, "201;ASE;Odegard;02.01.1990;;;;;;;", user=staff)
     assert messages_of(by_line(plan)[2], errors=False) == [
-        str(importing.MATCHED_PERSON % {"name": "Åse Ødegård", "sports_id": existing.sports_id})
+        str(member_import.MATCHED_PERSON % {"name": "Åse Ødegård", "sports_id": existing.sports_id})
     ]
 
 
@@ -263,7 +264,7 @@ def test_several_possible_persons_are_skipped(world):
 
     plan = plan_for(world, "201;Eva;Eng;1990-01-02;;;;;;;")
 
-    assert by_line(plan)[2].skipped == str(importing.SKIPPED_SEVERAL_MATCHES % {"count": 2})
+    assert by_line(plan)[2].skipped == str(member_import.SKIPPED_SEVERAL_MATCHES % {"count": 2})
 
 
 def test_existing_members_are_skipped(world):
@@ -272,8 +273,8 @@ def test_existing_members_are_skipped(world):
 
     plan = plan_for(world, "201;Eva;Eng;1990-01-02;;;;;;;")
 
-    assert by_line(plan)[2].skipped == str(importing.SKIPPED_ALREADY_MEMBER)
-    assert plan.refusal == str(importing.NOTHING_TO_COMMIT)
+    assert by_line(plan)[2].skipped == str(member_import.SKIPPED_ALREADY_MEMBER)
+    assert plan.refusal == str(member_import.NOTHING_TO_COMMIT)
 
 
 def test_the_clubs_source_id_finds_the_person(world):
@@ -303,7 +304,7 @@ def test_duplicates_inside_the_file(world):
     )
 
     lines = by_line(plan)
-    assert lines[3].skipped == str(importing.SKIPPED_SAME_PERSON_AS_LINE % {"line": 2})
+    assert lines[3].skipped == str(member_import.SKIPPED_SAME_PERSON_AS_LINE % {"line": 2})
     repeated = str(importing.SOURCE_ID_REPEATED % {"source_id": "303", "lines": "4, 5"})
     assert messages_of(lines[4], errors=True) == [repeated]
     assert messages_of(lines[5], errors=True) == [repeated]
@@ -323,10 +324,10 @@ def test_m13_an_adults_email_is_their_own(world):
 
     lines = by_line(plan)
     assert messages_of(lines[3], errors=True) == [
-        str(importing.EMAIL_TAKEN_IN_FILE % {"email": "felles@example.org", "line": 2})
+        str(member_import.EMAIL_TAKEN_IN_FILE % {"email": "felles@example.org", "line": 2})
     ]
     assert messages_of(lines[4], errors=True) == [
-        str(importing.EMAIL_TAKEN_BY_MEMBER % {"email": taken_email})
+        str(member_import.EMAIL_TAKEN_BY_MEMBER % {"email": taken_email})
     ]
 
 
@@ -341,8 +342,8 @@ def test_m14_a_child_with_an_adults_email_is_imported_without_it(world):
     assert lines[2].row.person.email == ""
     assert lines[3].row.person.email == "familie@example.org"
     assert messages_of(lines[2], errors=False) == [
-        str(importing.CHILD_EMAIL_DROPPED % {"other": importing.LINE_N % {"line": 3}}),
-        str(importing.CHILD_SHARES_MOBILE_IN_FILE % {"line": 3}),
+        str(member_import.CHILD_EMAIL_DROPPED % {"other": member_import.LINE_N % {"line": 3}}),
+        str(member_import.CHILD_SHARES_MOBILE_IN_FILE % {"line": 3}),
     ]
     assert plan.may_commit
 
@@ -362,11 +363,11 @@ def test_membership_type_column(world):
     types = default_types(world.club_a)
     assert lines[2].membership_type == types["junior"]
     assert messages_of(lines[3], errors=True) == [
-        str(importing.MEMBERSHIP_TYPE_FAMILY % {"type": "Familiemedlem"})
+        str(member_import.MEMBERSHIP_TYPE_FAMILY % {"type": "Familiemedlem"})
     ]
     names = ", ".join(sorted(t.name for t in types.values()))
     assert messages_of(lines[4], errors=True) == [
-        str(importing.MEMBERSHIP_TYPE_UNKNOWN % {"value": "Støttemedlem", "types": names})
+        str(member_import.MEMBERSHIP_TYPE_UNKNOWN % {"value": "Støttemedlem", "types": names})
     ]
     assert lines[5].membership_type == types["ordinary"]
 
@@ -393,10 +394,10 @@ def test_deceased_and_overlapping_memberships_are_errors(world):
 
     lines = by_line(plan)
     assert messages_of(lines[2], errors=True) == [
-        str(importing.PERSON_IS_DECEASED % {"name": "Dag Død"})
+        str(member_import.PERSON_IS_DECEASED % {"name": "Dag Død"})
     ]
     assert messages_of(lines[3], errors=True) == [
-        str(importing.MEMBERSHIP_OVERLAPS % {"name": "Eva Eng", "end": "2020-06-30"})
+        str(member_import.MEMBERSHIP_OVERLAPS % {"name": "Eva Eng", "end": "2020-06-30"})
     ]
 
 
@@ -404,7 +405,7 @@ def test_a_family_type_cannot_be_the_default(world):
     with pytest.raises(Exception) as raised:
         plan_for(world, ADULT, membership_type=default_types(world.club_a)["family"])
 
-    assert str(importing.MEMBER_TYPE_NOT_ALLOWED) in str(raised.value)
+    assert str(member_import.MEMBER_TYPE_NOT_ALLOWED) in str(raised.value)
 
 
 # ------------------------------------------------------------------------ commit
@@ -472,7 +473,7 @@ def test_commit_twice_imports_nothing_the_second_time(world):
     plan = commit_for(world, ADULT, CHILD)
 
     assert not plan.committed
-    assert [line.skipped for line in plan.lines] == [str(importing.SKIPPED_ALREADY_MEMBER)] * 2
+    assert [line.skipped for line in plan.lines] == [str(member_import.SKIPPED_ALREADY_MEMBER)] * 2
     assert state() == before
 
 
@@ -539,7 +540,9 @@ def test_the_three_steps(world):
     assert form.initial[COLUMN_PREFIX + "status"] == "10"
     assert form.initial["membership_type"] == types["ordinary"].pk
 
-    response = client.post(map_url, mapping_data(world, importing.guess_mapping(HEADER.split(";"))))
+    response = client.post(
+        map_url, mapping_data(world, member_import.guess_mapping(HEADER.split(";")))
+    )
     check_url = reverse("members:member-import-check", args=[world.club_a.pk, token])
     assert response.status_code == 302 and response.url == check_url
     before = state()
@@ -556,7 +559,7 @@ def test_the_three_steps(world):
         "errors": 0,
         "warnings": 0,
     }
-    assert str(importing.SKIPPED_PASSIVE) in report.content.decode()
+    assert str(member_import.SKIPPED_PASSIVE) in report.content.decode()
     assert state() == before  # the report is a dry run
 
     response = client.post(check_url)
@@ -634,7 +637,7 @@ def test_xlsx_that_unpacks_too_large(world, monkeypatch):
 
 
 def test_too_many_rows(world, monkeypatch):
-    monkeypatch.setattr(importing, "MEMBER_IMPORT_MAX_ROWS", 2)
+    monkeypatch.setattr(member_import, "MEMBER_IMPORT_MAX_ROWS", 2)
     client = world.client("official_this_club", Capability.MEMBERS_MANAGE)
 
     response = upload(client, world, csv_bytes(ADULT, CHILD, PASSIVE))
@@ -700,13 +703,13 @@ def test_a_failed_commit_changes_nothing(world, monkeypatch):
     token = token_of(upload(client, world, csv_bytes(ADULT, CHILD)))
     client.post(
         reverse("members:member-import-map", args=[world.club_a.pk, token]),
-        mapping_data(world, importing.guess_mapping(HEADER.split(";"))),
+        mapping_data(world, member_import.guess_mapping(HEADER.split(";"))),
     )
 
     def fail(**kwargs):
         raise IntegrityError("membership_no_overlap")
 
-    monkeypatch.setattr(importing, "_create_memberships", fail)
+    monkeypatch.setattr(member_import, "_create_memberships", fail)
     before = state()
 
     response = client.post(reverse("members:member-import-check", args=[world.club_a.pk, token]))
@@ -728,7 +731,7 @@ def test_the_report_page_queries_do_not_grow_with_the_rows(world, django_assert_
     token = token_of(upload(client, world, csv_bytes(*rows)))
     client.post(
         reverse("members:member-import-map", args=[world.club_a.pk, token]),
-        mapping_data(world, importing.guess_mapping(HEADER.split(";"))),
+        mapping_data(world, member_import.guess_mapping(HEADER.split(";"))),
     )
 
     with django_assert_max_num_queries(30):
@@ -764,7 +767,7 @@ def _commit_as_client_user(world: World, client) -> object:
             "header": parsed.header,
             "rows": parsed.rows,
             "short_rows_allowed": False,
-            "mapping": importing.guess_mapping(parsed.header),
+            "mapping": member_import.guess_mapping(parsed.header),
             "membership_type": default_types(world.club_a)["ordinary"].pk,
             "skip_invalid": False,
         }
