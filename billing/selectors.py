@@ -265,6 +265,12 @@ def _tree(club: Organisation, season: int) -> _Tree:
     return _Tree(organisations, group_of, codes)
 
 
+def activity_group_code(club: Organisation, season: int, organisation_id: int) -> str | None:
+    """The code of the schedule's activity group that an organisation of the club (a team, a
+    group) belongs to for the season; None when it belongs to none."""
+    return _tree(club, season).code(organisation_id)
+
+
 def person_facts(
     club: Organisation, season: int, persons: Iterable[int] | None = None
 ) -> list[pricing.PersonFacts]:

@@ -42,7 +42,7 @@ def team_eligibility(
     status = InvoicePaymentStatus(club=club, season=season, person_ids=ids, dues=dues)
     trials = {t.person_id: t for t in TrialPeriod.objects.filter(team=team, person_id__in=ids)}
     facts_by_id = {f.person_id: f for f in facts}
-    code = selectors._tree(club, season).code(team.pk)
+    code = selectors.activity_group_code(club, season, team.pk)
     trial_days = selectors.club_trial_days(club, season)
     return [
         PlayerEligibility(
