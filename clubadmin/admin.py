@@ -10,6 +10,8 @@
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -82,3 +84,14 @@ class ScopedModelAdmin(SimpleHistoryAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None):  # type: ignore[no-untyped-def]
         readonly = tuple(super().get_readonly_fields(request, obj))
         return readonly + self.owner_fields if obj is not None else readonly
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context=None
+    ):  # type: ignore[no-untyped-def]
+        # django-simple-history's "revert" page saves an old version on POST after checking
+        # only the view permission: reverting is a change, refused without the right to change.
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None or not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)

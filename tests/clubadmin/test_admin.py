@@ -192,3 +192,40 @@ def test_p05_admin_name_change_needs_confirmation_and_issues_a_new_sports_id(wor
     person = Person.objects.get(pk=world.player_a.pk)
     assert person.last_name == "Ødegaard" and person.sports_id != old_id
     assert SportsIdHistory.objects.filter(person=person, sports_id=old_id).exists()
+
+
+def test_an_old_version_of_a_read_only_record_is_not_saved_back_through_history(world):
+    """django-simple-history's revert page saves on POST after checking only the view
+    permission; a read-only person record (here a competence) refuses the POST."""
+    import datetime
+
+    from members.models import Competence, CompetenceType
+
+    kind = CompetenceType.objects.create(code="trener-1", name="Trener 1")
+    competence = Competence.objects.create(
+        person=world.player_a,
+        competence_type=kind,
+        comment="first",
+        valid_from=datetime.date(2026, 1, 1),
+    )
+    competence.comment = "second"
+    competence.save()
+    first = competence.history.earliest()
+    url = f"/admin/members/competence/{competence.pk}/history/{first.pk}/"
+    client = world.client("federation_staff")
+
+    page = client.get(url)
+    response = client.post(
+        url,
+        {
+            "person": world.player_a.pk,
+            "competence_type": kind.pk,
+            "comment": "overwritten",
+            "valid_from": "2026-01-01",
+        },
+    )
+
+    competence.refresh_from_db()
+    assert page.status_code == 200
+    assert response.status_code == 403
+    assert competence.comment == "second"
