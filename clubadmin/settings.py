@@ -119,6 +119,11 @@ DATABASES = {
     )
 }
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_clubadmin")}
+# PostgreSQL's JIT compiler costs more than it saves on this application's queries (measured:
+# 0.5 s of a 0.6 s member selection at 100k persons, 2.4 s of a 3 s paid-status refresh of
+# 50k invoices, both from compiling, not running); off for our connections.
+_pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+_pg_options["options"] = f"{_pg_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
