@@ -89,8 +89,13 @@ def _comparison_fields(person_a: Person, person_b: Person) -> dict[str, object]:
     records = {record.id: record for record in detection.load_records([person_a.pk, person_b.pk])}
     if person_a.pk not in records or person_b.pk not in records:
         return {}
+    # scored as detection scores it: with the register's name frequencies (common names
+    # weigh less)
     comparison = scoring.compare(
-        records[person_a.pk], records[person_b.pk], detection.active_parameters()
+        records[person_a.pk],
+        records[person_b.pk],
+        detection.active_parameters(),
+        detection.current_name_frequencies(),
     )
     return {
         "score": comparison.score,

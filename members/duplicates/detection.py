@@ -57,6 +57,19 @@ Workers and the reconciler
   unit tests). The management command also queues the chunks and then works on them itself
   while it waits, so it finishes with or without workers.
 
+Name frequencies (the term frequency adjustment of `scoring`)
+- A run computes the register's name frequencies once when it starts (one SQL aggregate over
+  the unmerged persons' folded first and last names, tokenised by
+  `scoring.name_frequencies_from_counts` as `scoring.name_frequencies` tokenises records;
+  about a second at 1,000,000 persons) and keeps them on the run
+  (`DetectionRun.name_frequencies`); every chunk scores with that table, read once per
+  worker process, so a run weighs names alike whatever changes while it runs. An
+  organisation's run uses the whole register's table (its pairs reach everyone).
+- The incremental check uses `current_name_frequencies`: this process's copy for
+  NAME_FREQUENCIES_PROCESS_SECONDS, else the copy shared through the cache (Redis) for
+  NAME_FREQUENCIES_CACHE_SECONDS, else computed and shared; a full run shares its fresh table.
+  Name frequencies change slowly, so an hour-old table weighs names as well as a fresh one.
+
 Candidates
 - Pairs with a score of at least `scoring.STORE_THRESHOLD` are stored with their score, the
   explanation and the comparison levels (the features `learning` fits on) by one bulk
@@ -96,6 +109,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from celery import current_app
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -251,6 +265,98 @@ def _load(where: str, params: dict, scope: str | None) -> tuple[list[PersonRecor
     if scope is None:
         return records, {record.id for record in records}
     return records, {row[0] for row in rows if row[13]}
+
+
+# --------------------------------------------------------------------- name frequencies
+
+# One scan of the register: the persons per folded first name and per folded last name.
+NAME_COUNTS_SQL = f"""
+SELECT grouping(p.first_name_folded) = 0, coalesce(p.first_name_folded, p.last_name_folded),
+       count(*)
+FROM {PERSON_TABLE} p
+WHERE p.merged_into_id IS NULL
+GROUP BY GROUPING SETS ((p.first_name_folded), (p.last_name_folded))
+"""  # noqa: S608 (the table name is ours)
+
+# The incremental check's table: kept per process this long, shared through the cache this
+# long (a full run puts its fresh table there). Name frequencies change slowly: an hour-old
+# table weighs names as well as a fresh one.
+NAME_FREQUENCIES_PROCESS_SECONDS = 10 * 60
+NAME_FREQUENCIES_CACHE_SECONDS = 60 * 60
+_NAME_FREQUENCIES_CACHE_KEY = "members.duplicates.name_frequencies:{database}"
+_process_frequencies: dict[str, tuple[float, scoring.NameFrequencies]] = {}
+_run_frequencies_cache: dict[int, scoring.NameFrequencies | None] = {}
+
+
+def register_name_frequencies() -> scoring.NameFrequencies:
+    """The name frequencies of the live register (unmerged persons), from one aggregate
+    (about a second at 1,000,000 persons): `scoring.name_frequencies_from_counts` tokenises
+    the distinct folded names as `scoring.name_frequencies` does records."""
+    first: list[tuple[str, int]] = []
+    last: list[tuple[str, int]] = []
+    for is_first_name, name, count in _fetch(NAME_COUNTS_SQL):
+        (first if is_first_name else last).append((name or "", count))
+    persons = sum(count for _name, count in last)
+    return scoring.name_frequencies_from_counts(persons, first, last)
+
+
+def _cache_key() -> str:
+    return _NAME_FREQUENCIES_CACHE_KEY.format(database=connection.settings_dict["NAME"])
+
+
+def _share_name_frequencies(frequencies: scoring.NameFrequencies) -> None:
+    _process_frequencies[connection.settings_dict["NAME"]] = (
+        time.monotonic() + NAME_FREQUENCIES_PROCESS_SECONDS,
+        frequencies,
+    )
+    try:
+        cache.set(_cache_key(), frequencies.as_json(), NAME_FREQUENCIES_CACHE_SECONDS)
+    except Exception:  # the cache is an optimisation: the check works without it
+        logger.warning("Could not share the name frequencies through the cache", exc_info=True)
+
+
+def current_name_frequencies() -> scoring.NameFrequencies:
+    """The register's name frequencies for the incremental check: this process's copy while
+    fresh, else the shared cache's, else computed (and shared)."""
+    database = connection.settings_dict["NAME"]
+    held = _process_frequencies.get(database)
+    if held is not None and held[0] > time.monotonic():
+        return held[1]
+    try:
+        shared = scoring.NameFrequencies.from_json(cache.get(_cache_key()))
+    except Exception:  # the cache is an optimisation: the check works without it
+        logger.warning("Could not read the name frequencies from the cache", exc_info=True)
+        shared = None
+    if shared is not None:
+        _process_frequencies[database] = (
+            time.monotonic() + NAME_FREQUENCIES_PROCESS_SECONDS,
+            shared,
+        )
+        return shared
+    frequencies = register_name_frequencies()
+    _share_name_frequencies(frequencies)
+    return frequencies
+
+
+def forget_name_frequencies() -> None:
+    """Drop the incremental check's copies (this process's and the shared one)."""
+    _process_frequencies.pop(connection.settings_dict["NAME"], None)
+    _run_frequencies_cache.clear()
+    try:
+        cache.delete(_cache_key())
+    except Exception:  # the cache is an optimisation: the check works without it
+        logger.warning("Could not drop the name frequencies from the cache", exc_info=True)
+
+
+def _run_frequencies(run: DetectionRun) -> scoring.NameFrequencies | None:
+    """The table a run scores with (None for a run made before runs had one), read once per
+    process and run."""
+    if run.pk not in _run_frequencies_cache:
+        data = DetectionRun.objects.filter(pk=run.pk).values_list("name_frequencies", flat=True)
+        if len(_run_frequencies_cache) >= 4:
+            _run_frequencies_cache.clear()
+        _run_frequencies_cache[run.pk] = scoring.NameFrequencies.from_json(data.first())
+    return _run_frequencies_cache[run.pk]
 
 
 # ------------------------------------------------------------------------- match model
@@ -418,7 +524,12 @@ class ChunkWork:
 _prepare = getattr(scoring.prepare, "__wrapped__", scoring.prepare)
 
 
-def _score(pairs: Sequence[Pair], by_id: dict[int, PersonRecord], parameters: dict) -> ChunkWork:
+def _score(
+    pairs: Sequence[Pair],
+    by_id: dict[int, PersonRecord],
+    parameters: dict,
+    frequencies: scoring.NameFrequencies | None = None,
+) -> ChunkWork:
     """Score every pair (the fast path, no explanation), then explain only the pairs that are
     stored or refresh an open candidate."""
     prepared: dict[int, scoring.Prepared] = {}
@@ -436,11 +547,13 @@ def _score(pairs: Sequence[Pair], by_id: dict[int, PersonRecord], parameters: di
     existing = _open_pairs_among(by_id)
     for first, second in pairs:
         a, b = get(first), get(second)
-        if scoring.score(a, b, parameters) >= threshold:
-            work.stored.append(ScoredPair(first, second, scoring.compare(a, b, parameters)))
+        if scoring.score(a, b, parameters, frequencies) >= threshold:
+            work.stored.append(
+                ScoredPair(first, second, scoring.compare(a, b, parameters, frequencies))
+            )
         elif (first, second) in existing:
             work.below_threshold.append(
-                ScoredPair(first, second, scoring.compare(a, b, parameters))
+                ScoredPair(first, second, scoring.compare(a, b, parameters, frequencies))
             )
     return work
 
@@ -628,7 +741,7 @@ def compute_chunk(chunk: DetectionChunk) -> ChunkWork:
     """The scored pairs a chunk owns (no writes)."""
     run = chunk.run
     pairs, by_id = chunk_pairs(chunk.key, _scope_prefix(run.organisation))
-    return _score(pairs, by_id, _run_parameters(run))
+    return _score(pairs, by_id, _run_parameters(run), _run_frequencies(run))
 
 
 def _year_sizes(scope: str | None) -> tuple[dict[int, int], set[int]]:
@@ -705,12 +818,18 @@ def _create_run(actor: User | None, organisation: Organisation | None, queue: bo
     if DetectionRun.objects.filter(state__in=[RunState.PENDING, RunState.RUNNING]).exists():
         raise ValidationError(RUN_IN_PROGRESS, code="run_in_progress")
     keys = plan_chunks(organisation)
+    # The whole register's, also for an organisation's run: its pairs reach everyone.
+    frequencies = register_name_frequencies()
     run = DetectionRun.objects.create(
         organisation=organisation,
         started_by=actor,
         match_model=active_match_model(),
         chunks_total=len(keys),
+        name_frequencies=frequencies.as_json(),
     )
+    # Fresh: the incremental check may use it too (a table of the register, whether or not
+    # this run commits).
+    _share_name_frequencies(frequencies)
     chunks = DetectionChunk.objects.bulk_create(DetectionChunk(run=run, key=key) for key in keys)
     if not chunks:
         now = timezone.now()
@@ -762,6 +881,7 @@ def _claim(chunk_id: int, timeout: datetime.timedelta) -> DetectionChunk | None:
         chunk = (
             DetectionChunk.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("run__organisation", "run__match_model")
+            .defer("run__name_frequencies")  # read once per process (`_run_frequencies`)
             .filter(pk=chunk_id)
             .filter(
                 Q(state=RunState.PENDING)
@@ -1000,7 +1120,11 @@ def _similar_spellings(spellings: search.Spellings, folded: str) -> list[str]:
 
 
 def _possible_duplicates(
-    record: PersonRecord, exclude_ids: Iterable[int], limit: int, parameters: dict
+    record: PersonRecord,
+    exclude_ids: Iterable[int],
+    limit: int,
+    parameters: dict,
+    frequencies: scoring.NameFrequencies | None,
 ) -> list[tuple[PersonRecord, Comparison]]:
     (first, last), dictionary = search.NAME_DICTIONARY.prepare(
         [record.first_name, record.last_name]
@@ -1025,8 +1149,10 @@ def _possible_duplicates(
         candidate = _prepare(_record(row))
         if candidate.record.id in excluded:
             continue
-        if scoring.score(own, candidate, parameters) >= scoring.STORE_THRESHOLD:
-            scored.append((candidate.record, scoring.compare(own, candidate, parameters)))
+        if scoring.score(own, candidate, parameters, frequencies) >= scoring.STORE_THRESHOLD:
+            scored.append(
+                (candidate.record, scoring.compare(own, candidate, parameters, frequencies))
+            )
     scored.sort(key=lambda item: (-item[1].score, item[0].id))
     return scored[:limit]
 
@@ -1035,8 +1161,11 @@ def find_possible_duplicates(
     record: PersonRecord, *, exclude_ids: Iterable[int] = (), limit: int = 10
 ) -> list[tuple[Person, Comparison]]:
     """The existing (unmerged) persons the record may be, best first, scoring at least
-    STORE_THRESHOLD with the active match model. `record.id` (when saved) is left out."""
-    best = _possible_duplicates(record, exclude_ids, limit, active_parameters())
+    STORE_THRESHOLD with the active match model and the register's name frequencies
+    (`current_name_frequencies`). `record.id` (when saved) is left out."""
+    best = _possible_duplicates(
+        record, exclude_ids, limit, active_parameters(), current_name_frequencies()
+    )
     persons = Person.objects.in_bulk([candidate.id for candidate, _comparison in best])
     return [(persons[candidate.id], comparison) for candidate, comparison in best]
 
@@ -1048,12 +1177,12 @@ def person_check_duplicates(*, person_id: int, limit: int = 10) -> list[Duplicat
     if not records or Person.objects.filter(pk=person_id, merged_into__isnull=False).exists():
         return []
     record = records[0]
-    parameters = active_parameters()
+    parameters, frequencies = active_parameters(), current_name_frequencies()
     pairs = []
-    for candidate, comparison in _possible_duplicates(record, (), limit, parameters):
+    for candidate, comparison in _possible_duplicates(record, (), limit, parameters, frequencies):
         if candidate.id < person_id:
             # A candidate's explanation reads person A, then person B (lower id first).
-            comparison = scoring.compare(candidate, record, parameters)
+            comparison = scoring.compare(candidate, record, parameters, frequencies)
             pairs.append(ScoredPair(candidate.id, person_id, comparison))
         else:
             pairs.append(ScoredPair(person_id, candidate.id, comparison))

@@ -8,8 +8,10 @@ from them, measured before/after").
   the same labels and seed give the same split), fits new m/u probabilities on the training part
   with `scoring.fit`, starting from the parameters in use, and measures precision, recall and F1
   at `scoring.DEFAULT_THRESHOLD` on the holdout part with the parameters in use ("before") and
-  the fitted ones ("after"). Scores come from the stored levels, so the persons' data as they
-  were when staff decided count, not what a merge made of them.
+  the fitted ones ("after"). Scores come from the stored levels (with the term frequencies of
+  the names that agreed), so the persons' data as they were when staff decided count, not
+  what a merge made of them. The fitted model takes the register's name frequencies as its
+  term frequency references (`scoring.fit`): its m and u describe this register.
 - The new model is stored with both measurements (`MatchModel.metrics`) and becomes the active
   one only when F1 on the holdout does not drop: labels are few and biased (staff only see pairs
   above the store threshold), so a fit that looks worse on unseen decisions is kept for
@@ -58,7 +60,7 @@ CANDIDATE_TABLE = DuplicateCandidate._meta.db_table
 @dataclass(frozen=True)
 class Label:
     candidate_id: int
-    levels: Mapping[str, str]
+    levels: Mapping[str, str | float]
     is_duplicate: bool
 
 
@@ -72,11 +74,12 @@ class Metrics:
     false_negatives: int
 
 
-def score_of_levels(levels: Mapping[str, str], parameters: dict) -> tuple[float, dict[str, float]]:
-    """The match probability of stored comparison levels under `parameters`, and the weight of
-    each field (the explanation's weights)."""
-    ordered = tuple(levels.get(field, "") for field in scoring.FIELDS)  # "": no weight
-    field_weights, total = scoring.level_weights(ordered, parameters)
+def score_of_levels(
+    levels: Mapping[str, str | float], parameters: dict
+) -> tuple[float, dict[str, float]]:
+    """The match probability of stored comparison levels (with the names' term frequencies)
+    under `parameters`, and the weight of each field (the explanation's weights)."""
+    field_weights, total = scoring.stored_level_weights(levels, parameters)
     return scoring.probability(total), dict(zip(scoring.FIELDS, field_weights, strict=True))
 
 
@@ -165,13 +168,18 @@ def match_model_learn(
         raise ValidationError(HOLDOUT_FRACTION_INVALID, code="holdout_fraction")
     _check_labels(decided_labels())
     # The sample takes a while on a large register: outside the transaction and its lock.
-    unlabelled = unlabelled_sample(seed=seed)
-    return _learn(actor, holdout_fraction, seed, unlabelled)
+    frequencies = detection.register_name_frequencies()
+    unlabelled = unlabelled_sample(seed=seed, frequencies=frequencies)
+    return _learn(actor, holdout_fraction, seed, unlabelled, frequencies)
 
 
 @transaction.atomic
 def _learn(
-    actor: User | None, holdout_fraction: float, seed: int, unlabelled: list[dict[str, str]]
+    actor: User | None,
+    holdout_fraction: float,
+    seed: int,
+    unlabelled: list[dict[str, str]],
+    frequencies: scoring.NameFrequencies,
 ) -> MatchModel:
     # One learner at a time: the active model is read, compared and replaced below.
     current = MatchModel.objects.select_for_update().filter(is_active=True).first()
@@ -179,10 +187,13 @@ def _learn(
     _check_labels(labels)
     training, holdout = split_labels(labels, holdout_fraction, seed)
     base = current.parameters if current is not None else scoring.default_parameters()
+    # m and u are learnt on this register: its name frequencies become the model's term
+    # frequency references (`scoring.fit`).
     fitted = scoring.fit(
         [(label.levels, label.is_duplicate) for label in training],
         base=base,
         candidates=unlabelled,
+        frequencies=frequencies,
     )
     before, after = measure(holdout, base), measure(holdout, fitted)
     activate = after.f1 >= before.f1
@@ -214,13 +225,19 @@ def _learn(
     return model
 
 
-def unlabelled_sample(*, seed: int, limit: int = UNLABELLED_SAMPLE_LIMIT) -> list[dict[str, str]]:
+def unlabelled_sample(
+    *,
+    seed: int,
+    limit: int = UNLABELLED_SAMPLE_LIMIT,
+    frequencies: scoring.NameFrequencies | None = None,
+) -> list[dict[str, str]]:
     """The comparison levels of up to `limit` candidate pairs of the register that staff have
     not decided: the pairs of a few random birth-year chunks and of the shared e-mail and
     mobile chunks (households across years), as a full run would compare them. `scoring.fit`
     learns u from them (weighted by how unlikely each is a duplicate): the decided pairs alone
     are the hard cases of the review queue, and u learnt from them alone under-rates real
-    duplicates."""
+    duplicates. `frequencies` (the register's name frequencies) tell similar last names that
+    are both names of their own from misspellings, as a full run does."""
     rng = random.Random(seed)  # noqa: S311 (a reproducible sample, not security)
     keys = detection.plan_chunks(None)
     years = [key for key in keys if key.startswith(detection.YEAR_PREFIX)]
@@ -241,7 +258,13 @@ def unlabelled_sample(*, seed: int, limit: int = UNLABELLED_SAMPLE_LIMIT) -> lis
             pairs = rng.sample(pairs, max(room, 0))
         prepared = {person_id: scoring.prepare(record) for person_id, record in by_id.items()}
         sample.extend(
-            dict(zip(scoring.FIELDS, scoring.score_levels(prepared[a], prepared[b]), strict=True))
+            dict(
+                zip(
+                    scoring.FIELDS,
+                    scoring.score_levels(prepared[a], prepared[b], frequencies),
+                    strict=True,
+                )
+            )
             for a, b in pairs
         )
         if len(sample) >= limit:

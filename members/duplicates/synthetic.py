@@ -20,7 +20,9 @@ show, so every record knows which person it belongs to:
 
 `.records` are in random order with ids 1..len(records) (more records than persons);
 `.true_pairs` holds every pair of records of the same person; `.hard_non_pairs` every pair of
-records of siblings (twins included) and `.twin_pairs` those of twins. `evaluate(predicted,
+records of siblings (twins included) and `.twin_pairs` those of twins; `.frequencies` are the
+register's own name frequencies (`scoring.name_frequencies`, what a full run computes from the
+database), for scoring its pairs with the term frequency adjustment. `evaluate(predicted,
 truth)` gives precision, recall and F1.
 """
 
@@ -35,6 +37,7 @@ from pathlib import Path
 
 from members.duplicates.normalise import NICKNAMES_PATH, fold
 from members.duplicates.records import PersonRecord
+from members.duplicates.scoring import NameFrequencies, name_frequencies
 
 REFERENCE_DATE = datetime.date(2025, 1, 1)  # "today" of the register: deterministic output
 DUPLICATE_SHARE = 0.10
@@ -208,6 +211,14 @@ class SyntheticRegister:
     errors: dict[int, tuple[str, ...]] = field(default_factory=dict)  # duplicate record id → errors
     households: int = 0
     twin_families: int = 0
+    _frequencies: NameFrequencies | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def frequencies(self) -> NameFrequencies:
+        """The register's name frequencies (computed once)."""
+        if self._frequencies is None:
+            self._frequencies = name_frequencies(self.records)
+        return self._frequencies
 
 
 def evaluate(predicted: Iterable[tuple[int, int]], truth: Iterable[tuple[int, int]]) -> Metrics:

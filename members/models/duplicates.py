@@ -149,6 +149,10 @@ class DetectionRun(models.Model):
     pairs_compared = models.PositiveBigIntegerField(_("pairs compared"), default=0)
     candidates_found = models.PositiveIntegerField(_("candidates found"), default=0)
     error = models.TextField(_("error"), blank=True)
+    # The register's name frequencies when the run started (`scoring.NameFrequencies.as_json`:
+    # persons, first- and last-name token → persons): every chunk weighs agreeing names by
+    # them, so a run scores with one table whatever changes while it runs.
+    name_frequencies = models.JSONField(_("name frequencies"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -38,6 +38,7 @@ LEVEL_LABELS = {
     "jw_high": _("very similar"),
     "jw_medium": _("similar"),
     "similar": _("similar"),
+    "similar_names": _("similar, both names of their own"),
     "shares_token": _("shares a name"),
     "swapped_day_month": _("day and month swapped"),
     "one_digit": _("one digit differs"),

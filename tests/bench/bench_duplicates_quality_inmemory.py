@@ -3,8 +3,9 @@
 No database: generates the labelled synthetic register (`members.duplicates.synthetic`,
 BENCH_DUP_PERSONS real persons, default 20,000, plus ~10 % duplicate records) with the report
 seed BENCH_DUP_SEED (default 42; the defaults were tuned on seeds 1-3 only), builds the
-candidate pairs (`blocking.candidate_pairs`), scores them (`scoring.compare`) and reports the
-pairs at or above `scoring.DEFAULT_THRESHOLD` against the truth:
+candidate pairs (`blocking.candidate_pairs`), scores them (`scoring.compare`, with the
+register's own name frequencies: the term frequency adjustment) and reports the pairs at or
+above `scoring.DEFAULT_THRESHOLD` against the truth:
     BENCH duplicates.inmemory.precision <0..1> ratio      (goal >= 0.98)
     BENCH duplicates.inmemory.recall <0..1> ratio         (goal >= 0.95)
     BENCH duplicates.inmemory.f1 <0..1> ratio
@@ -55,8 +56,13 @@ def timed(function, *args):
 
 
 def scored(register, pairs, parameters=None):
+    """Every pair compared with the register's own name frequencies (as a full run does)."""
     by_id = {record.id: record for record in register.records}
-    return {pair: scoring.compare(by_id[pair[0]], by_id[pair[1]], parameters) for pair in pairs}
+    frequencies = register.frequencies
+    return {
+        pair: scoring.compare(by_id[pair[0]], by_id[pair[1]], parameters, frequencies)
+        for pair in pairs
+    }
 
 
 def report(prefix, register, comparisons, threshold):
@@ -108,7 +114,10 @@ def main() -> None:
     line("compare_us", cpu / len(pairs) * 1e6, "us/pair", 1)
     print(f"# compare wall time {wall / len(pairs) * 1e6:.1f} us/pair", flush=True)
     by_id = {record.id: scoring.prepare(record) for record in records}
-    _scores, cpu, wall = timed(lambda: [scoring.score(by_id[a], by_id[b]) for a, b in pairs])
+    frequencies = register.frequencies
+    _scores, cpu, wall = timed(
+        lambda: [scoring.score(by_id[a], by_id[b], None, frequencies) for a, b in pairs]
+    )
     line("score_us", cpu / len(pairs) * 1e6, "us/pair", 1)
     predicted = report("", register, comparisons, scoring.DEFAULT_THRESHOLD)
     if VERBOSE:
@@ -130,7 +139,9 @@ def main() -> None:
     }
     base = scoring.default_parameters()
     for name, (labelled, candidates) in variants.items():
-        fitted = scoring.fit(labelled, base, candidates=candidates)
+        fitted = scoring.fit(
+            labelled, base, candidates=candidates, frequencies=learn_register.frequencies
+        )
         print(
             f"# {name}: {len(labelled)} labels ({sum(d for _l, d in labelled)} duplicates) and "
             f"{len(candidates)} unlabelled candidate pairs from seed {LEARN_SEED}",
@@ -150,7 +161,7 @@ def main() -> None:
         if comparison.score >= scoring.STORE_THRESHOLD
     ]
     rest = [c.levels for c in naive_scored.values() if c.score < scoring.STORE_THRESHOLD]
-    fitted = scoring.fit(queue, naive, candidates=rest)
+    fitted = scoring.fit(queue, naive, candidates=rest, frequencies=learn_register.frequencies)
     print(f"# naive_learned: {len(queue)} queue labels + unlabelled candidates", flush=True)
     report("naive_learned.", register, scored(register, pairs, fitted), scoring.DEFAULT_THRESHOLD)
 

@@ -11,6 +11,8 @@ import types
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from clubadmin.capabilities import ALL_CAPABILITIES, Capability
 from members.duplicates import candidates, detection
@@ -379,3 +381,19 @@ def test_p14_possible_duplicates_hide_persons_the_user_may_not_see(world, monkey
         ),
         candidates.PossibleDuplicate(person=None, score=0.9),
     ]
+
+
+@pytest.mark.parametrize(
+    ("note", "shown"),
+    [("common_name", " (a common name)"), ("rare_name", " (a rare name)"), ("", "")],
+)
+def test_p14_review_evidence_says_whether_an_agreeing_name_is_common_or_rare(settings, note, shown):
+    # The explanation of a name weighed by its frequency in the register (scoring's term
+    # frequency adjustment) carries a note; the review page and queue show it after the level.
+    settings.LANGUAGE_CODE = "en"
+    item = {**EXPLANATION[0], **({"note": note} if note else {})}
+
+    with translation.override("en"):
+        rendered = render_to_string("members/duplicates/_evidence_note.html", {"item": item})
+
+    assert rendered == shown

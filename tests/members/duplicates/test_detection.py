@@ -8,6 +8,7 @@ import csv
 import datetime
 import importlib
 import io
+import math
 from collections import Counter
 
 import pytest
@@ -88,6 +89,22 @@ def ordered(a: Person, b: Person) -> tuple[int, int]:
 @pytest.fixture
 def register(db) -> Register:
     return Register()
+
+
+@pytest.fixture(autouse=True)
+def fresh_name_frequencies():
+    """The incremental check's table is cached per process and in Redis (per database name,
+    which every test shares): each test starts and ends without it."""
+    detection.forget_name_frequencies()
+    yield
+    detection.forget_name_frequencies()
+
+
+@pytest.fixture
+def small_registers_have_frequencies(monkeypatch):
+    """Name frequencies from a handful of persons (unit-test registers) count: the adjustment
+    is then visible in stored candidates."""
+    monkeypatch.setattr(scoring, "TF_MIN_PERSONS", 1)
 
 
 def open_pairs() -> set[tuple[int, int]]:
@@ -531,6 +548,7 @@ def test_p14_incremental_check_excludes_given_and_merged_persons(register):
 
 def test_p14_incremental_check_answers_in_few_queries(register, django_assert_max_num_queries):
     record = new_record(first_name="Kari", last_name="Nordman", birth_date=D(2005, 3, 4))
+    detection.current_name_frequencies()  # cached for minutes in every process
 
     # the name dictionary's refresh, the match model, the lookups, the persons found
     with django_assert_max_num_queries(4):
@@ -671,3 +689,111 @@ def test_p14_reconciler_runs_every_two_minutes_on_celery_beat(db):
 
     assert task.enabled
     assert (task.interval.every, task.interval.period) == (2, "minutes")
+
+
+# ------------------------------------------------------------------ name frequencies
+
+
+def test_p14_a_run_keeps_the_name_frequencies_of_the_unmerged_register(register):
+    Person.objects.filter(pk=register.siri_typo.pk).update(merged_into=register.siri)
+    unmerged = detection.load_records(
+        Person.objects.filter(merged_into__isnull=True).values_list("pk", flat=True)
+    )
+
+    run = detection.detection_start(actor=None, inline=True)
+
+    assert run.name_frequencies == scoring.name_frequencies(unmerged).as_json()
+    assert run.name_frequencies["persons"] == len(unmerged) == 11
+    assert run.name_frequencies["last"]["nordmann"] == 1  # Nordman is another spelling
+    assert run.name_frequencies["first"]["kari"] == 2
+
+
+def test_p14_register_name_frequencies_tokenise_like_the_pure_rule(db):
+    person("Anne Marie", "Berg-Hansen", D(2001, 1, 1))
+    person("Åse", "Ødegård", D(2002, 2, 2))
+    person("Aase", "Oedegaard", D(2003, 3, 3))
+
+    frequencies = detection.register_name_frequencies()
+
+    assert frequencies == scoring.name_frequencies(
+        detection.load_records(Person.objects.values_list("pk", flat=True))
+    )
+    assert frequencies.first["ase"] == 2
+    assert frequencies.last == {"berg": 1, "hansen": 1, "odegard": 2}
+
+
+def test_p14_chunks_score_with_the_table_the_run_started_with(
+    register, small_registers_have_frequencies, django_capture_on_commit_callbacks
+):
+    # Namesakes or one person twice: nothing but the name and the birth date in common.
+    ingrid = person("Ingrid", "Fjeld", D(1999, 5, 5), street="Lia 1")
+    ingrid_again = person("Ingrid", "Fjeld", D(1999, 5, 5), street="Bakken 2")
+    with django_capture_on_commit_callbacks():
+        run = detection.detection_start(actor=None)
+    # The register changes while the run waits for its workers: more persons named Ingrid.
+    for number in range(3):
+        person("Ingrid", f"Annen{number}", D(1950 + number, 1, 1))
+
+    detection.detection_work(run=run)
+
+    candidate = DuplicateCandidate.objects.get(person_a=ingrid.pk, person_b=ingrid_again.pk)
+    assert candidate.levels["first_name_tf"] == 2.0  # the run's table, not today's 5
+    first = next(item for item in candidate.explanation if item["field"] == "first_name")
+    assert first["note"] == "rare_name"
+    assert math.isclose(scoring.score_of_levels(candidate.levels), candidate.score)
+    # a pair sharing an address met by no chance: no adjustment
+    kari = DuplicateCandidate.objects.get(person_a=min(register.kari.pk, register.kari_typo.pk))
+    assert kari.levels["address"] == "same"
+    assert "first_name_tf" not in kari.levels
+
+
+def test_p14_a_run_without_a_table_scores_without_the_adjustment(
+    db, small_registers_have_frequencies
+):
+    ingrid = person("Ingrid", "Fjeld", D(1999, 5, 5), street="Lia 1")
+    ingrid_again = person("Ingrid", "Fjeld", D(1999, 5, 5), street="Bakken 2")
+    run = detection.detection_start(actor=None, inline=False)
+    DetectionRun.objects.filter(pk=run.pk).update(name_frequencies={})  # a run from before
+    run.refresh_from_db()
+
+    detection.detection_work(run=run)
+
+    candidate = DuplicateCandidate.objects.get(person_a=ingrid.pk, person_b=ingrid_again.pk)
+    assert "first_name_tf" not in candidate.levels
+    assert (
+        candidate.score
+        == scoring.compare(*detection.load_records([ingrid.pk, ingrid_again.pk])).score
+    )
+
+
+def test_p14_incremental_check_caches_the_name_frequencies(register):
+    first = detection.current_name_frequencies()
+    person("Kari", "Berg", D(1960, 1, 1))
+
+    assert detection.current_name_frequencies() is first  # this process's copy
+    detection._process_frequencies.clear()  # another process: the shared copy
+    assert detection.current_name_frequencies() == first
+    detection.forget_name_frequencies()  # gone everywhere: computed again
+    assert detection.current_name_frequencies().first["kari"] == first.first["kari"] + 1
+
+
+def test_p14_a_full_run_shares_its_fresh_table_with_the_incremental_check(register):
+    stale = detection.current_name_frequencies()
+    person("Kari", "Berg", D(1960, 1, 1))
+
+    run = detection.detection_start(actor=None, inline=True)
+
+    assert detection.current_name_frequencies().as_json() == run.name_frequencies
+    assert detection.current_name_frequencies() != stale
+
+
+def test_p14_incremental_check_weighs_names_by_their_frequency(
+    register, small_registers_have_frequencies
+):
+    typo = new_record(first_name="Kari", last_name="Nordmann", birth_date=D(2005, 3, 4))
+
+    found = detection.find_possible_duplicates(typo)
+
+    comparison = next(c for match, c in found if match.pk == register.kari.pk)
+    assert comparison.evidence[0].term_frequency == 2.0
+    assert comparison.levels["first_name_tf"] == 2.0

@@ -207,3 +207,32 @@ def test_p14_learning_adds_undecided_candidate_pairs_of_the_register(db):
     sample = learning.unlabelled_sample(seed=1)
 
     assert sample == [scoring.compare(*detection.load_records([twin_a.pk, twin_b.pk])).levels]
+
+
+def test_p14_a_learnt_model_takes_the_registers_name_frequencies_as_references(labels, monkeypatch):
+    # m and u are learnt on this register: its average term frequencies become the
+    # references its names are compared with (scoring's term frequency adjustment).
+    monkeypatch.setattr(scoring, "TF_MIN_PERSONS", 1)  # the 13 persons of the fixture count
+
+    model = learning.match_model_learn(actor=None, seed=7)
+
+    register = detection.register_name_frequencies()
+    assert model.parameters["term_frequency"] == scoring.term_frequency_references(register)
+    assert scoring.SAME_NAME_TABLE in model.parameters["fields"]
+
+
+def test_p14_learning_scores_stored_levels_with_their_term_frequencies():
+    levels = scoring.compare(
+        PersonRecord(1, "Kari", "Nordmann", birth_date=D(2005, 3, 4)),
+        PersonRecord(2, "Kari", "Nordmann", birth_date=D(2005, 3, 4)),
+    ).levels
+    common = {**levels, "first_name_tf": 50_000.0}
+    rare = {**levels, "first_name_tf": 2.0}
+    parameters = scoring.default_parameters()
+
+    common_score, common_weights = learning.score_of_levels(common, parameters)
+    rare_score, rare_weights = learning.score_of_levels(rare, parameters)
+
+    assert common_score < rare_score
+    assert common_weights["first_name"] < rare_weights["first_name"]
+    assert learning.score_of_levels(levels, parameters)[0] == scoring.score_of_levels(levels)

@@ -46,7 +46,8 @@ def test_p14_default_parameters_are_json_and_thresholds_ordered():
     parameters = default_parameters()
 
     assert json.loads(json.dumps(parameters)) == parameters
-    assert set(parameters["fields"]) == set(FIELDS)
+    assert set(parameters["fields"]) == {*FIELDS, scoring.SAME_NAME_TABLE}
+    assert set(parameters["term_frequency"]) == {"first_name", "last_name"}
     assert 0 < STORE_THRESHOLD <= DEFAULT_THRESHOLD < 1
     for field, field_levels in parameters["fields"].items():
         informative = [
@@ -391,3 +392,279 @@ def test_p14_fit_with_unlabelled_candidates_keeps_u_representative():
 
     assert weight_of("email", "same", with_candidates) > weight_of("email", "same", labels_only)
     assert weight_of("email", "same", with_candidates) > 5
+
+
+# ------------------------------------------------ namesakes: name frequencies and near dates
+
+
+def frequencies_of(persons=100_000, first=None, last=None):
+    """A register of `persons` persons with the given first- and last-name counts (the
+    rest are other names)."""
+    return scoring.name_frequencies_from_counts(
+        persons, (first or {}).items(), (last or {}).items()
+    )
+
+
+# A federation-sized register where Theodor and Pedersen are common, Tjøstolv and Fjæreide
+# are rare.
+FEDERATION = frequencies_of(
+    1_000_000,
+    first={"Theodor": 6_000, "Tjøstolv": 3},
+    last={"Pedersen": 29_000, "Fjæreide": 40, "Johansen": 40_000, "Johnsen": 20_000},
+)
+
+
+def namesake(record_id, first="Theodor", last="Pedersen", born=datetime.date(2019, 8, 11), **c):
+    """A child of the register: no e-mail or mobile, an address of their own."""
+    values = {
+        "email": "",
+        "mobile": "",
+        "street": f"Lia {record_id}",
+        "postcode": str(7000 + record_id),
+    }
+    return person(
+        record_id, first_name=first, last_name=last, gender="male", birth_date=born, **values | c
+    )
+
+
+def test_p14_name_frequencies_count_each_persons_name_tokens_once():
+    records = [
+        person(1, first_name="Anne Marie", last_name="Berg-Hansen"),
+        person(2, first_name="Anne", last_name="Hansen"),
+        person(3, first_name="Åse", last_name="Aasen"),
+        person(4, first_name="Aase Aase", last_name="Åsen"),
+    ]
+
+    frequencies = scoring.name_frequencies(records)
+
+    assert frequencies.persons == 4
+    assert frequencies.first == {"anne": 2, "marie": 1, "ase": 2}
+    assert frequencies.last == {"berg": 1, "hansen": 2, "asen": 2}
+    # the same table from counts of distinct names, as the full run's SQL gives them
+    from_counts = scoring.name_frequencies_from_counts(
+        4,
+        [("anne marie", 1), ("anne", 1), ("ase", 1), ("aase aase", 1)],
+        [("berg-hansen", 1), ("hansen", 1), ("aasen", 1), ("asen", 1)],
+    )
+    assert from_counts == frequencies
+    assert scoring.NameFrequencies.from_json(json.loads(json.dumps(frequencies.as_json()))) == (
+        frequencies
+    )
+    assert scoring.NameFrequencies.from_json({}) is None
+
+
+def test_p14_a_name_counts_by_its_rarest_token():
+    frequencies = frequencies_of(first={"Anne": 900, "Marie": 40}, last={"Hansen": 5000})
+
+    assert frequencies.first_name_frequency(("anne", "marie")) == 40
+    assert frequencies.first_name_frequency(("unknown",)) == 1  # at least the person
+    assert frequencies.last_name_frequency(("hansen",)) == 0.05
+
+
+def test_p14_term_frequency_references_are_the_average_term_frequency():
+    # Two names of 3 and 1 persons: a person's first name is borne by (3*3 + 1*1) / 4 persons
+    # on average; the last names likewise as a share of the register.
+    frequencies = frequencies_of(4, first={"Ola": 3, "Per": 1}, last={"Berg": 3, "Lie": 1})
+
+    references = scoring.term_frequency_references(frequencies)
+
+    assert references == {"first_name": 2.5, "last_name": 0.625}
+
+
+def test_p14_tf_adjustment_is_log2_of_reference_over_term_frequency_within_limits():
+    assert scoring.tf_adjustment(None, 85.0) == 0.0
+    assert math.isclose(scoring.tf_adjustment(340.0, 85.0), -2.0)
+    assert math.isclose(scoring.tf_adjustment(42.5, 85.0), 1.0)
+    assert scoring.tf_adjustment(1.0, 85.0) == scoring.TF_MAX_BONUS
+    assert scoring.tf_adjustment(10**9, 85.0) == -scoring.TF_MAX_PENALTY
+
+
+def test_p14_common_name_with_a_one_digit_date_typo_and_nothing_else_is_below_the_threshold():
+    typo = namesake(2, born=datetime.date(2019, 8, 17))
+
+    comparison = compare(namesake(1), typo, None, FEDERATION)
+
+    assert comparison.levels["birth_date"] == "one_digit"
+    assert comparison.score < DEFAULT_THRESHOLD
+    # also for a name of average frequency (no table): the near date alone does not lift it
+    assert compare(namesake(1), typo).score < DEFAULT_THRESHOLD
+
+
+def test_p14_rare_name_with_the_same_evidence_scores_higher():
+    common = compare(namesake(1), namesake(2, born=datetime.date(2019, 8, 17)), None, FEDERATION)
+    rare = compare(
+        namesake(1, "Tjøstolv", "Fjæreide"),
+        namesake(2, "Tjøstolv", "Fjæreide", born=datetime.date(2019, 8, 17)),
+        None,
+        FEDERATION,
+    )
+
+    assert rare.score > common.score
+    assert rare.evidence[0].weight > common.evidence[0].weight
+    assert rare.evidence[1].weight > common.evidence[1].weight
+    assert rare.score >= DEFAULT_THRESHOLD  # a rare name is supporting evidence
+
+
+# A club-sized register: Theodor and Pedersen are common, not a federation's most common.
+REGION = frequencies_of(100_000, first={"Theodor": 600}, last={"Pedersen": 2_900})
+
+
+def test_p14_same_pair_with_a_shared_email_and_matching_first_name_is_above():
+    email = {"email": "pedersen.familien@gmail.com"}
+    first = namesake(1, **email)
+    second = namesake(2, born=datetime.date(2019, 8, 17), **email)
+
+    comparison = compare(first, second, None, REGION)
+
+    assert comparison.levels["email"] == "same"
+    assert comparison.evidence[0].note == "common_name"
+    assert comparison.score >= DEFAULT_THRESHOLD
+    assert compare(first, namesake(2, born=datetime.date(2019, 8, 17)), None, REGION).score < (
+        DEFAULT_THRESHOLD
+    )
+
+
+def test_p14_a_shared_mobile_or_address_is_no_coincidence_whatever_the_name():
+    # Namesakes meet by chance; a pair sharing a phone number or a street address does not.
+    for shared in ({"mobile": "+4791234567"}, {"street": "Lia 9", "postcode": "7009"}):
+        first = namesake(1, **shared)
+        second = namesake(2, born=datetime.date(2019, 8, 17), **shared)
+
+        comparison = compare(first, second, None, FEDERATION)
+
+        assert comparison.evidence[0].note == comparison.evidence[1].note == ""
+        assert comparison.evidence[0].term_frequency is None
+        assert comparison.score >= DEFAULT_THRESHOLD, shared
+
+
+def test_p14_a_shared_email_does_not_stop_the_adjustment():
+    # E-mail addresses are made from names (first.last@provider): namesakes' agree more often
+    # than chance, so the federation's most common name still needs more than that.
+    email = {"email": "theodor.pedersen@gmail.com"}
+
+    comparison = compare(
+        namesake(1, **email),
+        namesake(2, born=datetime.date(2019, 8, 17), **email),
+        None,
+        FEDERATION,
+    )
+
+    assert comparison.evidence[0].note == "common_name"
+    assert comparison.score < DEFAULT_THRESHOLD
+
+
+def test_p14_common_namesakes_born_the_same_day_or_swapped_need_supporting_evidence():
+    for born in (datetime.date(2019, 8, 11), datetime.date(2019, 11, 8)):
+        other = namesake(2, born=born)
+        assert compare(namesake(1), other, None, FEDERATION).score < DEFAULT_THRESHOLD, born
+        # the same address (a second registration that kept it) is identity evidence
+        moved_not = namesake(2, born=born, street="Lia 1", postcode="7001")
+        assert compare(namesake(1), moved_not, None, FEDERATION).score >= DEFAULT_THRESHOLD, born
+
+
+def test_p14_near_date_levels_weigh_less_when_the_names_agree():
+    # Blocking brings a pair born on different days in only when its names agree: among such
+    # pairs a namesake's birth date is one digit off far more often than the same.
+    same_name, _prior = scoring.weights()
+    assert same_name[scoring.SAME_NAME_TABLE]["one_digit"] < weight_of("birth_date", "one_digit")
+    assert same_name[scoring.SAME_NAME_TABLE]["exact"] > weight_of("birth_date", "exact")
+    assert scoring.same_name("exact", "exact")
+    assert scoring.same_name("typo", "similar")
+    assert not scoring.same_name("exact", "similar_names")
+    assert not scoring.same_name("different", "exact")  # twins: the ordinary table
+
+
+def test_p14_adjusted_names_are_explained_as_common_or_rare_and_stored_with_their_frequency():
+    comparison = compare(namesake(1), namesake(2), None, FEDERATION)
+    first, last = comparison.evidence[0], comparison.evidence[1]
+
+    assert (first.level, first.note, first.term_frequency) == ("exact", "common_name", 6000.0)
+    assert (last.level, last.note, last.term_frequency) == ("exact", "common_name", 0.029)
+    assert comparison.explanation()[0]["note"] == "common_name"
+    assert "note" not in comparison.explanation()[2]
+    assert comparison.levels["first_name_tf"] == 6000.0
+    assert comparison.levels["last_name_tf"] == 0.029
+    # stored levels give the same score without the records
+    stored = json.loads(json.dumps(comparison.levels))
+    assert math.isclose(scoring.score_of_levels(stored), comparison.score)
+    rare = compare(namesake(1, "Tjøstolv", "Fjæreide"), namesake(2, "Tjøstolv", "Fjæreide"))
+    assert rare.evidence[0].note == ""  # no table, no adjustment
+    rare = compare(
+        namesake(1, "Tjøstolv", "Fjæreide"), namesake(2, "Tjøstolv", "Fjæreide"), None, FEDERATION
+    )
+    assert rare.evidence[0].note == rare.evidence[1].note == "rare_name"
+
+
+def test_p14_a_register_too_small_for_frequencies_adjusts_nothing():
+    small = frequencies_of(scoring.TF_MIN_PERSONS - 1, first={"Theodor": 500})
+
+    assert not small.usable
+    assert compare(namesake(1), namesake(2), None, small) == compare(namesake(1), namesake(2))
+
+
+def test_p14_similar_last_names_that_are_both_names_of_their_own_are_not_a_misspelling():
+    johansen = namesake(1, last="Johansen", born=datetime.date(2019, 8, 11))
+
+    names = compare(johansen, namesake(2, last="Johnsen"), None, FEDERATION)
+    misspelt = compare(johansen, namesake(2, last="Johasnen"), None, FEDERATION)
+
+    assert names.levels["last_name"] == "similar_names"
+    assert misspelt.levels["last_name"] == "similar"
+    assert compare(johansen, namesake(2, last="Johnsen")).levels["last_name"] == "similar"
+    assert names.score < DEFAULT_THRESHOLD <= misspelt.score
+
+
+def test_p14_fuzzy_first_names_weigh_by_the_more_common_name():
+    frequencies = frequencies_of(first={"Kristoffer": 5000, "Kris": 20, "Ludvik": 10})
+    kristoffer = namesake(1, first="Kristoffer")
+
+    comparison = compare(kristoffer, namesake(2, first="Kris"), None, frequencies)
+
+    assert comparison.levels["first_name"] == "variant"
+    assert comparison.evidence[0].term_frequency == 5000.0
+    assert comparison.evidence[0].weight < weight_of("first_name", "variant")
+
+
+def test_p14_twins_and_siblings_stay_apart_with_name_frequencies():
+    household = {"last_name": "Fjæreide", "street": "Lia 3", "postcode": "7026"}
+    twin_a = person(1, first_name="Theodor", gender="male", **household)
+    twin_b = person(2, first_name="Tjøstolv", gender="male", **household)
+    sibling = person(3, first_name="Tjøstolv", birth_date=datetime.date(1993, 8, 2), **household)
+
+    for first, second in ((twin_a, twin_b), (twin_b, sibling)):
+        assert compare(first, second, None, FEDERATION).score < STORE_THRESHOLD
+
+
+def test_p14_fit_learns_the_same_name_birth_dates_and_takes_references_from_the_register():
+    base = default_parameters()
+    labelled = _labels(
+        [
+            ({"first_name": "exact", "last_name": "exact", "birth_date": "one_digit"}, False, 400),
+            ({"first_name": "exact", "last_name": "exact", "birth_date": "exact"}, True, 400),
+            ({"first_name": "different", "birth_date": "one_digit"}, True, 50),
+        ]
+    )
+
+    fitted = fit(labelled, base, frequencies=FEDERATION)
+
+    table = scoring.SAME_NAME_TABLE
+    assert weight_of(table, "one_digit", fitted) < weight_of(table, "one_digit", base)
+    assert weight_of("birth_date", "one_digit", fitted) > weight_of("birth_date", "one_digit", base)
+    assert fitted["term_frequency"] == scoring.term_frequency_references(FEDERATION)
+    assert fit(labelled, base)["term_frequency"] == base["term_frequency"]
+
+
+def test_p14_parameters_of_version_1_still_score_and_fit():
+    old = default_parameters()
+    del old["fields"][scoring.SAME_NAME_TABLE]
+    del old["fields"]["last_name"]["similar_names"]
+    del old["term_frequency"]
+    old["version"] = 1
+
+    assert math.isclose(
+        compare(namesake(1), namesake(2), old, FEDERATION).score,
+        compare(namesake(1), namesake(2), None, FEDERATION).score,
+    )
+    fitted = fit(_labels([({"first_name": "exact"}, True, 10)]), old)
+    assert scoring.SAME_NAME_TABLE in fitted["fields"]
+    assert fitted["version"] == scoring.PARAMETERS_VERSION
