@@ -31,6 +31,30 @@ ROLES = (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _seeded_data_kept_for_the_next_session(django_db_setup, django_db_blocker):
+    """Transactional tests (`serialized_rollback=True`) flush the database at their end; with
+    `--reuse-db` the next session would find the rows the migrations seed (content types, rate
+    tables, function types, ...) gone. Put them back at the end of the session; a database
+    that an interrupted session left flushed is refused at the start with what to do."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        if not ContentType.objects.exists():
+            pytest.exit(
+                "The test database lost the rows its migrations seed (an interrupted run?): "
+                "run the tests once with --create-db (make test ARGS=--create-db).",
+                returncode=2,
+            )
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all(initialized_only=True):
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if contents:
+                connection.creation.deserialize_db_from_string(contents)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
