@@ -1,11 +1,16 @@
 """The Django admin of billing for federation staff (issue 5), scoped by clubadmin.access
-like the rest (clubadmin.admin.ScopedModelAdmin): rows of the clubs where the user holds
-billing.manage, read-only. Fee schedules, agreements, contracts, hours, trial periods,
-payment preferences and instalment plans change on the club's billing pages, whose services
-apply the rules and record the history; staff see the rows and their history here.
+like the rest (clubadmin.admin.ScopedModelAdmin, billing.admin_base.BillingAdmin): rows of
+the clubs where the user holds billing.manage, read-only. Fee schedules, agreements,
+contracts, hours, trial periods, payment preferences and instalment plans change on the
+club's billing pages, whose services apply the rules and record the history; staff see the
+rows and their history here.
 
 D-11: hardship exemptions and agreements to work off the fee are hidden from everyone but
 the club's general manager, in the list, the change page and the history alike.
+
+Issue 6 (invoices, payments, delivery and reminders, refunds, S-06's dated tables) lives in
+billing/admin_invoicing.py, admin_payments.py, admin_delivery.py and admin_ledger.py,
+imported here so that Django's admin finds them.
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from billing import selectors
+from billing import (  # noqa: F401  (issue 6: registered by importing them)
+    admin_delivery,
+    admin_invoicing,
+    admin_ledger,
+    admin_payments,
+    selectors,
+)
+from billing.admin_base import BillingAdmin
 from billing.models import (
     CONFIDENTIAL_KINDS,
     ActivityGroup,
@@ -32,16 +44,8 @@ from billing.models import (
     VolunteerContract,
     VolunteerHours,
 )
-from clubadmin.admin import ScopedModelAdmin
 from clubadmin.capabilities import Capability
 from members.models import Function
-
-
-class BillingAdmin(ScopedModelAdmin):
-    view_capability = Capability.BILLING_MANAGE
-    change_capability = Capability.BILLING_MANAGE
-    read_only = True
-    list_per_page = 50
 
 
 class ReadOnlyTabularInline(admin.TabularInline):

@@ -3,16 +3,16 @@ from the invoices and what is still owed on them (issue 5 scope 1).
 
 A person owes a club on an invoice of that club (not a credit note, neither void nor
 credited nor marked paid) that is past its due date and on which something is still owed
-(`billing.delivery.selectors.amounts_owed`: total + reminder fees - payments; the status is
-not trusted alone, so an invoice whose payments cover it counts as paid even before its
+(`billing.balances`: billed - credit notes + reminder fees + late interest - paid; the status
+is not trusted alone, so an invoice whose payments cover it counts as paid even before its
 status follows):
 - as its payer: what the invoice still owes;
 - as a person one of its lines is for (a child on the family's invoice, M-11): their own
-  lines' sum, at most what the invoice still owes.
+  lines' sum net of credit notes, at most what the invoice still owes.
 Per club, the amounts are added up and the oldest due date kept.
 
-Queries: four (invoices, the persons' lines, the amounts owed in three), whatever the number
-of persons.
+Queries: three (invoices, their balances, the persons' shares), whatever the number of
+persons.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
-from billing.delivery.selectors import amounts_owed
+from billing import balances
 from billing.models_invoicing import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from members.dues_status import OwedDues
 from members.models import Organisation
@@ -38,18 +38,9 @@ def _owed_by_person(
 ) -> dict[int, list[OwedDues]]:
     """Per person (all persons of the invoices when `person_ids` is None), per club."""
     rows = list(invoices.values_list("pk", "club_id", "club__name", "payer_id", "due_date"))
-    owed = amounts_owed([pk for pk, *_rest in rows])
+    owed = {pk: b.owed for pk, b in balances.invoice_balances(row[0] for row in rows).items()}
     open_rows = [row for row in rows if owed.get(row[0], ZERO) > ZERO]
-    lines = InvoiceLine.objects.filter(invoice_id__in=[row[0] for row in open_rows])
-    if person_ids is not None:
-        lines = lines.filter(person_id__in=person_ids)
-    shares: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for invoice_id, person_id, amount in (
-        lines.values("invoice_id", "person_id")
-        .annotate(amount=Sum("amount"))
-        .values_list("invoice_id", "person_id", "amount")
-    ):
-        shares[invoice_id][person_id] = amount
+    shares = balances.person_shares([row[0] for row in open_rows], person_ids)
     per_club: dict[tuple[int, int], list] = {}  # (person, club) -> [name, amount, oldest]
     for invoice_id, club_id, club_name, payer_id, due_date in open_rows:
         still_owed = owed[invoice_id]

@@ -90,6 +90,9 @@ class Reminder(models.Model):
     sequence = models.PositiveSmallIntegerField(_("reminder number"))
     reminded_on = models.DateField(_("reminded on"))
     fee = MoneyField(_("reminder fee"), **INVOICE_MONEY)
+    # S-06: late interest accrued on the unpaid amount from the invoice's due date to
+    # `reminded_on`, at the dated rate; part of the claim like `fee`.
+    interest = MoneyField(_("late interest"), default=0, **INVOICE_MONEY)
     due_date = models.DateField(_("new due date"))
     rule_id = models.CharField(_("rule"), max_length=50, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -102,6 +105,9 @@ class Reminder(models.Model):
             models.UniqueConstraint(fields=["invoice", "sequence"], name="reminder_once"),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="reminder_sequence_positive"),
             models.CheckConstraint(condition=Q(fee__gte=0), name="reminder_fee_not_negative"),
+            models.CheckConstraint(
+                condition=Q(interest__gte=0), name="reminder_interest_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(due_date__gte=models.F("reminded_on")), name="reminder_due_after_sent"
             ),
@@ -236,6 +242,13 @@ class ReminderPolicy(models.Model):
         _("charge a reminder fee where the law allows"),
         default=False,
         help_text=_("Only from 14 days after the due date; at most two fees."),
+    )
+    # S-06: late interest (the policy rate + 8 points, from the dated table) on what is unpaid
+    # after the due date; the club's choice, off unless it says so.
+    charge_interest = models.BooleanField(
+        _("charge late interest (S-06)"),
+        default=False,
+        help_text=_("At the legal rate for each half-year, from the day after the due date."),
     )
     notify_team_leaders = models.BooleanField(_("send team leaders the unpaid list"), default=True)
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)

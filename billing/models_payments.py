@@ -183,6 +183,7 @@ class PaymentEvent(models.Model):
         RECORDED = "recorded", _("Recorded")
         ASSIGNED = "assigned", _("Assigned to an invoice")
         RECONCILED = "reconciled", _("Reconciled")
+        REFUND = "refund", _("Refund")
 
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, related_name="events", verbose_name=_("payment")

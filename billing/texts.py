@@ -14,15 +14,18 @@ shown in English rather than breaking a page.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 from enum import Enum
 
-from django.utils import formats
+from django.conf import settings
+from django.utils import formats, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from billing import pricing, selectors
+from billing.models_ledger import RefundReason
 from billing.pricing import config, engine, helpers, lines
 from billing.pricing.values import NUMBER_VALUES, format_percent
 
@@ -163,6 +166,22 @@ LABELS: dict[str, dict[str, Promise]] = {
 }
 
 
+# S-05: "what is sold": a fee's name on invoices, their lines and the invoicing pages (the PDF,
+# the run form, the run list, the invoice page: one map).
+FEE_LABELS: dict[str, Promise] = {
+    pricing.FeeKind.MEMBERSHIP.value: _("Membership fee"),
+    pricing.FeeKind.ACTIVITY.value: _("Activity fee"),
+    pricing.FeeKind.VOLUNTEER_WORK.value: _("Volunteer work fee"),
+    pricing.FeeKind.INVOICE_FEE.value: _("Invoice fee"),
+}
+
+
+def fee_label(fee: str) -> str:
+    """A fee kind's name in the active language; an unknown code as it is."""
+    label = FEE_LABELS.get(str(fee))
+    return str(label) if label is not None else str(fee)
+
+
 def render(text: pricing.Text | None, fallback: str = "") -> str:
     """`text` in the active language; `fallback` when there is none."""
     if text is None:
@@ -191,6 +210,20 @@ def error_message(error: Exception) -> str:
     return render(getattr(error, "text", None), str(error))
 
 
+def invoice_language(code: str | None) -> str:
+    """The language an invoice is written in: the payer's choice (`User.language`, copied to
+    `Invoice.language` at issue) when the site offers it, else the site's default (bokmål)."""
+    codes = {language for language, _name in settings.LANGUAGES}
+    return code if code in codes else settings.LANGUAGE_CODE
+
+
+def render_all(found: Iterable[pricing.Text], language: str) -> dict[pricing.Text, str]:
+    """Each of `found` rendered in `language`, switching the language once (an invoicing run
+    renders the reasons of thousands of lines: one switch per language, each text once)."""
+    with translation.override(language):
+        return {text: render(text) for text in set(found)}
+
+
 def _value(name: str, value: object) -> str:
     if isinstance(value, pricing.Text):
         return render(value)
@@ -215,3 +248,59 @@ def money(amount: Decimal) -> str:
     """An amount as the active language writes it: 2,400 / 2 400; øre only when there are."""
     places = 0 if amount == amount.to_integral_value() else 2
     return formats.number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
+
+
+def amount_with_ore(amount: Decimal | int) -> str:
+    """An amount with øre, as the active language writes it: 1,250.00 / 1 250,00 (columns of
+    amounts, invoices)."""
+    return formats.number_format(Decimal(amount), decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
+# ------------------------------------------------------------------ refunds (issue 6 scope 7)
+
+# A refund's details, built from its fields when shown (its stored `description` is the
+# English text of when it was proposed).
+VOLUNTEER_REFUND_TEXT = _("{hours} h × NOK {rate}")
+VOLUNTEER_HOURS_TEXT = _("{hours} h")
+MOVING_AWAY_TEXT = _("{group}, left {date}: {leave_reason}")
+PAYMENT_REFUND_TEXT = _("KID {kid}, paid {date}")
+
+
+def _number(value: Decimal) -> str:
+    """3 / 2,5 as the active language writes it (hours: no trailing zeros)."""
+    return formats.number_format(Decimal(format_percent(Decimal(value))), use_l10n=True)
+
+
+def _date(value: datetime.date) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+def refund_description(
+    refund: object, *, rate: Decimal | None = None, group_name: str | None = None
+) -> str:
+    """The details of a refund (`billing.models_ledger.Refund`) in the active language: M-15
+    hours (times the season's refund per hour `rate`, when known), D-09 group, date and reason
+    for leaving, or the KID and date of the payment given back; else its stored text."""
+    reason = getattr(refund, "reason", "")
+    hours = getattr(refund, "hours", None)
+    if reason == RefundReason.VOLUNTEER_WORK and hours is not None:
+        if rate is not None:
+            return str(VOLUNTEER_REFUND_TEXT).format(
+                hours=_number(hours), rate=money(Decimal(rate))
+            )
+        return str(VOLUNTEER_HOURS_TEXT).format(hours=_number(hours))
+    left_on = getattr(refund, "left_on", None)
+    if reason == RefundReason.MOVING_AWAY and left_on is not None:
+        leave_reason = refund.leave_reason  # type: ignore[attr-defined]
+        label = LABELS["leave_reason"].get(leave_reason)
+        return str(MOVING_AWAY_TEXT).format(
+            group=group_name or refund.group,  # type: ignore[attr-defined]
+            date=_date(left_on),
+            leave_reason=str(label) if label is not None else leave_reason,
+        )
+    payment = getattr(refund, "payment", None) if getattr(refund, "payment_id", None) else None
+    if payment is not None:
+        return str(PAYMENT_REFUND_TEXT).format(
+            kid=payment.kid or "–", date=_date(payment.paid_date)
+        )
+    return str(getattr(refund, "description", ""))

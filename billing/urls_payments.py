@@ -20,6 +20,7 @@ urlpatterns = [
     path(
         "payments/<int:pk>/reconcile/", views_payments.payment_reconcile, name="payment-reconcile"
     ),
+    path("payments/<int:pk>/refund/", views_payments.payment_refund, name="payment-refund"),
     path(
         "invoices/<int:pk>/payments/new/",
         views_payments.payment_register,

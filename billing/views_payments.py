@@ -1,5 +1,6 @@
 """Payment pages (issue 6, scope 6): OCR upload and the import result, the reconciliation
-list with "assign to invoice", manual registration on an invoice. All need billing.manage
+list with "assign to invoice", "refund the excess" and "refund to the payer"
+(`billing.ledger.overpayments`), manual registration on an invoice. All need billing.manage
 in the club (`billing.page_access`); missing and forbidden are both 404."""
 
 from __future__ import annotations
@@ -13,10 +14,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing import page_access
+from billing.ledger import overpayments
 from billing.models_invoicing import Invoice
 from billing.models_payments import Payment, PaymentFile
 from billing.payments import selectors, services
-from billing.payments.forms import AssignForm, ManualPaymentForm, OcrUploadForm, ReconcileForm
+from billing.payments.forms import (
+    AssignForm,
+    ManualPaymentForm,
+    OcrUploadForm,
+    ReconcileForm,
+    RefundExcessForm,
+    RefundToPayerForm,
+)
 from billing.views_common import add_errors, page
 
 
@@ -64,7 +73,7 @@ def payment_file_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def reconciliation(request: HttpRequest, pk: int) -> HttpResponse:
     club = _club(request, pk)
-    rows = page(request, selectors.reconciliation_list(request.user, club))
+    rows = page(request, overpayments.reconciliation_list(request.user, club))
     return render(
         request,
         "billing/payments/reconciliation.html",
@@ -78,7 +87,7 @@ def reconciliation(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _payment(request: HttpRequest, pk: int) -> Payment:
-    payment = Payment.objects.select_related("club").filter(pk=pk).first()
+    payment = Payment.objects.select_related("club", "invoice").filter(pk=pk).first()
     if payment is None:
         raise Http404
     _club(request, payment.club_id)
@@ -123,6 +132,57 @@ def payment_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("billing:payment-reconciliation", pk=payment.club_id)
 
 
+def _refund_form(payment: Payment, data: object = None) -> RefundExcessForm:
+    if payment.invoice_id is not None:
+        return RefundExcessForm(data)
+    return RefundToPayerForm(
+        data,
+        initial={"account_number": payment.payer_account, "account_owner": payment.payer_name},
+    )
+
+
+def _propose_refund(request: HttpRequest, payment: Payment, form: RefundExcessForm) -> None:
+    data = form.cleaned_data
+    if isinstance(form, RefundToPayerForm):
+        overpayments.refund_propose_unmatched(
+            actor=request.user,
+            payment=payment,
+            account_number=data["account_number"],
+            account_owner=data["account_owner"],
+            amount=data["amount"],
+            note=data["note"],
+        )
+    else:
+        overpayments.refund_propose_overpayment(
+            actor=request.user, payment=payment, amount=data["amount"], note=data["note"]
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Refund the excess" (a payment to an invoice) or "refund to the payer" (a payment
+    without one): the page shows what may go back; the refund joins the payout list."""
+    payment = _payment(request, pk)
+    form = _refund_form(payment, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _propose_refund(request, payment, form)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The refund is proposed; approve it on the payout list."))
+            return redirect("billing:payment-reconciliation", pk=payment.club_id)
+    summary = overpayments.payment_refund(payment)
+    if not form.is_bound:
+        form.initial["amount"] = summary.left
+    return render(
+        request,
+        "billing/payments/refund.html",
+        {"club": payment.club, "payment": payment, "summary": summary, "form": form},
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def payment_register(request: HttpRequest, pk: int) -> HttpResponse:
@@ -147,7 +207,7 @@ def payment_register(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The payment is registered."))
             return redirect("billing:payment-register", pk=invoice.pk)
-    payments = invoice.payments.order_by("paid_date", "pk")
+    payments = invoice.payments.select_related("invoice").order_by("paid_date", "pk")
     return render(
         request,
         "billing/payments/register.html",

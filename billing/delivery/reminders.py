@@ -8,8 +8,11 @@
   fee, after the previous reminder's deadline; the reminder then gives a new deadline of at
   least 14 days; at most two fees per claim. The fee comes from a dated table (valid on the
   day the reminder goes out), never a constant.
-- S-06: late interest at the rate of each half-year (policy rate + 8 points), simple interest
-  per day (actual/365) on the unpaid amount from the day after the due date.
+- S-06: late interest at the rate of each half-year (policy rate + 8 points, a dated table),
+  simple interest per day (actual/365) on the principal unpaid that day (billed - credited -
+  paid, not the fees), from the day after the due date. A reminder charges the interest up to
+  its own date since the previous reminder's date (the first: since the due date), so no day
+  is charged twice; rounded half-up to the øre. Only where the club's policy says so.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Policy:
     deadline_days: int = MIN_DEADLINE_DAYS
     max_reminders: int = 3
     charge_fee: bool = False
+    charge_interest: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,18 +128,52 @@ def late_interest(
     due_date: datetime.date,
     until: datetime.date,
     rates: Sequence[DatedValue],
+    since: datetime.date | None = None,
+    changes: Sequence[tuple[datetime.date, Decimal]] = (),
 ) -> Decimal:
-    """S-06: simple late interest on `amount` for the days after `due_date` up to and
-    including `until`, each day at the rate (% a year) valid that day, actual/365."""
-    if amount <= 0 or until <= due_date:
+    """S-06: simple late interest for the days after `due_date` (and after `since`) up to and
+    including `until`, each day on the principal unpaid that day at the rate (% a year) valid
+    that day, actual/365; rounded half-up to the øre.
+
+    The principal on a day is `amount` plus the `changes` (day, signed amount) dated up to
+    that day (a payment on the 10th stops interest on what it paid from the 10th), never
+    below zero. Days before the first rate of the table accrue none."""
+    start = max(due_date, since or due_date) + datetime.timedelta(days=1)
+    if until < start:
         return ZERO
+    end = until + datetime.timedelta(days=1)
+    boundaries = {row.valid_from for row in rates} | {day for day, _amount in changes}
+    segments = [start, *sorted(day for day in boundaries if start < day < end), end]
     total = Decimal(0)
-    day = due_date + datetime.timedelta(days=1)
-    boundaries = sorted({row.valid_from for row in rates if due_date < row.valid_from <= until})
-    segments = [day, *boundaries, until + datetime.timedelta(days=1)]
-    for start, end in itertools.pairwise(segments):
-        if end <= start:
+    for first, after in itertools.pairwise(segments):
+        principal = amount + sum((delta for day, delta in changes if day <= first), Decimal(0))
+        if principal <= 0:
             continue
-        rate = value_on(rates, start, "late interest rate")
-        total += amount * rate / Decimal(100) * Decimal((end - start).days) / Decimal(365)
+        try:
+            rate = value_on(rates, first, "late interest rate")
+        except LookupError:  # no rate valid yet: no interest for these days
+            continue
+        total += principal * rate / Decimal(100) * Decimal((after - first).days) / Decimal(365)
     return total.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def reminder_interest(
+    *,
+    principal: Decimal,
+    changes: Sequence[tuple[datetime.date, Decimal]],
+    due_date: datetime.date,
+    today: datetime.date,
+    previous: Sequence[PastReminder],
+    policy: Policy,
+    rates: Sequence[DatedValue],
+) -> Decimal:
+    """S-06: the late interest a reminder sent `today` charges: on the principal
+    (`principal`: billed - credited, plus its dated `changes`: payments, reversals, refunds
+    paid out), from the previous reminder's date (each day charged once) or else the due
+    date, up to today. Zero when the club's policy charges none."""
+    if not policy.charge_interest:
+        return ZERO
+    since = max((p.reminded_on for p in previous), default=None)
+    return late_interest(
+        amount=principal, due_date=due_date, until=today, rates=rates, since=since, changes=changes
+    )

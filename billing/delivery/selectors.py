@@ -5,8 +5,8 @@ For other parts of billing:
 - `with_delivery_status(invoices)` annotates an invoice queryset with the state, channel,
   time and error of the invoice's own delivery (one query; for the invoice pages).
 - `reminder_fees(invoice_ids)` / `with_reminder_fees(invoices)`: the reminder fees charged on
-  each invoice (S-06). What a payer owes is the invoice's total plus these fees minus the
-  payments (`amounts_owed`).
+  each invoice (S-06). What a payer owes (`amounts_owed`) is `billing.balances`' answer:
+  billed - credit notes + reminder fees + late interest - paid, never below zero.
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 
+from billing import balances
 from billing.delivery import reminders as rules
 from billing.models_delivery import (
     DeliveryChannel,
@@ -40,7 +38,6 @@ from billing.models_delivery import (
     TeamUnpaidNotice,
 )
 from billing.models_invoicing import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
-from billing.models_payments import Payment
 from clubadmin import access
 from clubadmin.capabilities import Capability
 from members.models import ContactSet, Function, Organisation, OrganisationType, User
@@ -54,6 +51,7 @@ POLICY_FIELDS = (
     "deadline_days",
     "max_reminders",
     "charge_fee",
+    "charge_interest",
     "notify_team_leaders",
 )
 ZERO = Decimal("0.00")
@@ -161,12 +159,21 @@ def reminder_policy(club: Organisation) -> ReminderPolicy:
     return ReminderPolicy.objects.filter(club=club).first() or ReminderPolicy(club=club)
 
 
+# S-06: the club's switch for late interest. `ReminderPolicy` has no such field yet (adding
+# it needs a migration); until it has one, no club is charged interest: money is added to a
+# member's claim only where the club decided so, as for the reminder fee (`charge_fee`).
+def charges_interest(policy: ReminderPolicy) -> bool:
+    """S-06: whether the club charges late interest on its reminders."""
+    return policy.charge_interest
+
+
 def policy_values(policy: ReminderPolicy) -> rules.Policy:
     return rules.Policy(
         days_after_due=policy.days_after_due,
         deadline_days=policy.deadline_days,
         max_reminders=policy.max_reminders,
         charge_fee=policy.charge_fee,
+        charge_interest=charges_interest(policy),
     )
 
 
@@ -200,41 +207,24 @@ def past_reminders(invoice: Invoice) -> list[rules.PastReminder]:
 
 
 def reminder_fees(invoice_ids: Iterable[int]) -> dict[int, Decimal]:
-    """S-06: the reminder fees charged on each invoice (absent: none)."""
-    return dict(
-        Reminder.objects.filter(invoice_id__in=list(invoice_ids), fee__gt=0)
-        .values("invoice_id")
-        .annotate(fees=Sum("fee"))
-        .values_list("invoice_id", "fees")
-    )
+    """S-06: the reminder fees charged on each invoice that still claims them (absent:
+    none). One query (`billing.balances`)."""
+    return {
+        pk: balance.fees
+        for pk, balance in balances.invoice_balances(invoice_ids).items()
+        if balance.fees
+    }
 
 
 def with_reminder_fees(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """Annotate `reminder_fees` (Decimal, 0 when none): add it to the total for the balance."""
-    fees = (
-        Reminder.objects.filter(invoice_id=OuterRef("pk"))
-        .values("invoice_id")
-        .annotate(fees=Sum("fee"))
-        .values("fees")
-    )
-    return invoices.annotate(
-        reminder_fees=Coalesce(Subquery(fees, output_field=MONEY_FIELD), Value(ZERO))
-    )
+    """Annotate `reminder_fees` (Decimal, 0 when none), `billing.balances`' `fees`."""
+    return invoices.annotate(reminder_fees=balances.correlated("balance.fees"))
 
 
 def amounts_owed(invoice_ids: Sequence[int]) -> dict[int, Decimal]:
-    """What is still owed on each invoice: total + reminder fees - payments (reversals count
-    negative). Three queries."""
-    ids = list(invoice_ids)
-    totals = dict(Invoice.objects.filter(pk__in=ids).values_list("pk", "total"))
-    fees = reminder_fees(ids)
-    paid = dict(
-        Payment.objects.filter(invoice_id__in=ids)
-        .values("invoice_id")
-        .annotate(paid=Sum("amount"))
-        .values_list("invoice_id", "paid")
-    )
-    return {pk: total + fees.get(pk, ZERO) - (paid.get(pk) or ZERO) for pk, total in totals.items()}
+    """What is still owed on each invoice (`billing.balances.Balance.owed`: billed - credit
+    notes + reminder fees + late interest - paid, never below zero). One query."""
+    return {pk: balance.owed for pk, balance in balances.invoice_balances(invoice_ids).items()}
 
 
 # ------------------------------------------------------------------ team leaders (D-03)

@@ -31,7 +31,9 @@ The outbox (`InvoiceDelivery`, `TeamUnpaidNotice`)
 Reminders (D-03, S-06)
 - `reminders_run` (daily beat): for each club, every unpaid invoice whose reminder is due by
   the club's `ReminderPolicy` gets a `Reminder` row (rules in `billing.delivery.reminders`;
-  unique (invoice, sequence): running twice creates nothing new), delivered through the outbox
+  unique (invoice, sequence): running twice creates nothing new) with its fee and, where the
+  policy charges it, the late interest since the previous reminder (S-06; what is owed comes
+  from `billing.balances`, which adds both to the claim), delivered through the outbox
   like an invoice; each team leader of a team with a reminded player gets the team's unpaid
   list (`TeamUnpaidNotice`, unique per team, leader and day).
 """
@@ -55,6 +57,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from billing import balances
 from billing.delivery import reminders as rules
 from billing.delivery import selectors
 from billing.invoicing import pdf
@@ -510,6 +513,7 @@ def reminder_policy_save(
 class RemindersReport:
     reminders: list[int] = field(default_factory=list)
     with_fee: int = 0
+    with_interest: int = 0
     notices: int = 0
     leaders_without_email: int = 0
 
@@ -542,10 +546,11 @@ def club_reminders(
     policy = selectors.policy_values(policy_row)
     fee_rates = selectors.fee_rates()
     invoices = list(selectors.overdue_invoices(today).filter(club=club).order_by("pk"))
-    owed = selectors.amounts_owed([invoice.pk for invoice in invoices])
-    new: list[Reminder] = []
+    owed = balances.invoice_balances([invoice.pk for invoice in invoices])
+    decided: list[tuple[Invoice, rules.Decision]] = []
     for invoice in invoices:
-        if owed.get(invoice.pk, Decimal(0)) <= 0:
+        balance = owed.get(invoice.pk)
+        if balance is None or balance.owed <= 0:
             continue
         decision = rules.next_reminder(
             due_date=invoice.due_date,
@@ -555,17 +560,21 @@ def club_reminders(
             fee_rates=fee_rates,
         )
         if decision is not None:
-            new.append(_reminder(invoice, decision, today))
+            decided.append((invoice, decision))
+    interest = _interest(decided, owed, policy, today)
+    new = [_reminder(inv, decision, today, interest.get(inv.pk)) for inv, decision in decided]
     todays_reminders = Reminder.objects.filter(club=club, reminded_on=today)
     before = set(todays_reminders.values_list("pk", flat=True))
     Reminder.objects.bulk_create(new, ignore_conflicts=True)  # reminder_once: no doubles
-    todays = dict(todays_reminders.values_list("pk", "fee"))
+    todays = {pk: (fee, charged) for pk, fee, charged in todays_reminders.values_list(
+        "pk", "fee", "interest")}  # fmt: skip
     _plan_reminders(sorted(todays))
     created = sorted(set(todays) - before)
     report.reminders.extend(created)
-    report.with_fee += sum(1 for pk in created if todays[pk] > 0)
+    report.with_fee += sum(1 for pk in created if todays[pk][0] > 0)
+    report.with_interest += sum(1 for pk in created if todays[pk][1] > 0)
     if policy_row.notify_team_leaders and todays:
-        _team_notices(club, today, owing={pk for pk, amount in owed.items() if amount > 0},
+        _team_notices(club, today, owing={pk for pk, b in owed.items() if b.owed > 0},
                       reminded=set(Reminder.objects.filter(pk__in=todays)
                                    .values_list("invoice_id", flat=True)),
                       report=report)  # fmt: skip
@@ -573,13 +582,42 @@ def club_reminders(
     return report
 
 
-def _reminder(invoice: Invoice, decision: rules.Decision, today: datetime.date) -> Reminder:
+def _interest(
+    decided: Sequence[tuple[Invoice, rules.Decision]],
+    owed: dict[int, balances.Balance],
+    policy: rules.Policy,
+    today: datetime.date,
+) -> dict[int, Decimal]:
+    """S-06: the late interest each new reminder charges (two queries, none when the
+    club's policy charges no interest)."""
+    if not policy.charge_interest or not decided:
+        return {}
+    rates = selectors.interest_rates()
+    changes = balances.principal_changes([invoice.pk for invoice, _decision in decided])
+    return {
+        invoice.pk: rules.reminder_interest(
+            principal=owed[invoice.pk].billed - owed[invoice.pk].credited,
+            changes=changes.get(invoice.pk, []),
+            due_date=invoice.due_date,
+            today=today,
+            previous=selectors.past_reminders(invoice),
+            policy=policy,
+            rates=rates,
+        )
+        for invoice, _decision in decided
+    }
+
+
+def _reminder(
+    invoice: Invoice, decision: rules.Decision, today: datetime.date, interest: Decimal | None
+) -> Reminder:
     return Reminder(
         invoice=invoice,
         club_id=invoice.club_id,
         sequence=decision.sequence,
         reminded_on=today,
         fee=Money(decision.fee, CURRENCY),
+        interest=Money(interest or Decimal(0), CURRENCY),
         due_date=decision.due_date,
         rule_id=decision.rule_id,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -18,8 +19,8 @@ from billing import page_access
 from billing.delivery import selectors, services
 from billing.delivery.forms import DeliveryFilterForm, MarkPostedForm, ReminderPolicyForm
 from billing.invoicing import pdf
-from billing.models_delivery import InvoiceDelivery
-from billing.views_common import add_errors, page
+from billing.models_delivery import DeliveryState, InvoiceDelivery
+from billing.views_common import PAGE_SIZE, add_errors, page
 from members.models import Organisation
 
 
@@ -46,6 +47,13 @@ def delivery_list(request: HttpRequest, pk: int) -> HttpResponse:
             "query": _query_without_page(request),
         },
     )
+
+
+def _delivery_label(state: str | None) -> str:
+    """A delivery state's label ("Sent", "Posted"); blank when there is no delivery."""
+    if not state:
+        return ""
+    return str(DeliveryState(state).label) if state in DeliveryState.values else state
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -129,11 +137,20 @@ def reminder_policy(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "billing/delivery/reminder_policy.html", {"club": club, "form": form})
 
 
+NOTICES_PAGE = "notices_page"  # the second list's page parameter
+
+
 @login_required
 def reminder_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reminders and, paged apart (`notices_page`), the unpaid lists sent to team
+    leaders (D-03)."""
     club = _club(request, pk)
     rows = page(request, selectors.reminders_visible_to(request.user, club))
-    notices = selectors.team_notices_visible_to(request.user, club)[:20]
+    for row in rows.object_list:
+        row.delivery_label = _delivery_label(row.delivery_state)
+    notices = Paginator(selectors.team_notices_visible_to(request.user, club), PAGE_SIZE).get_page(
+        request.GET.get(NOTICES_PAGE)
+    )
     return render(
         request,
         "billing/delivery/reminder_list.html",

@@ -33,12 +33,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
-from django.utils import formats, translation
-from django.utils.translation import gettext_lazy as _
+from django.utils import translation
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from billing import pricing
+from billing import texts
 from billing.models_invoicing import Invoice, InvoiceLine, InvoiceStatus
 
 logger = logging.getLogger(__name__)
@@ -50,13 +49,8 @@ STYLESHEET = Path(settings.BASE_DIR) / "templates" / "billing" / "invoicing" / "
 TEMPLATE_VERSION = "2"  # raise when the template changes: cached PDFs are rendered again
 STORAGE_FOLDER = "invoices"
 
-# S-05: "what is sold": the fee's name on the invoice line.
-FEE_LABELS = {
-    pricing.FeeKind.MEMBERSHIP.value: _("Membership fee"),
-    pricing.FeeKind.ACTIVITY.value: _("Activity fee"),
-    pricing.FeeKind.VOLUNTEER_WORK.value: _("Volunteer work fee"),
-    pricing.FeeKind.INVOICE_FEE.value: _("Invoice fee"),
-}
+# S-05: "what is sold": the fee's name on the invoice line (one map, `billing.texts`).
+FEE_LABELS = texts.FEE_LABELS
 
 
 # ------------------------------------------------------------------ pure formatting
@@ -80,13 +74,13 @@ def format_organisation_number(number: str) -> str:
 
 def format_amount(amount: Decimal) -> str:
     """An amount with øre in the active language: 1 250,00 / 1,250.00."""
-    return formats.number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
+    return texts.amount_with_ore(amount)
 
 
 def language_of(invoice: Invoice) -> str:
-    """The invoice's language: the payer's choice at issue, else the site's default."""
-    codes = {code for code, _name in settings.LANGUAGES}
-    return invoice.language if invoice.language in codes else settings.LANGUAGE_CODE
+    """The invoice's language: the payer's choice at issue, else the site's default (the
+    language its lines' descriptions were written in, `invoicing.services`)."""
+    return texts.invoice_language(invoice.language)
 
 
 def variant_of(invoice: Invoice) -> str:
@@ -128,7 +122,7 @@ def _period(line: InvoiceLine) -> str:
 def _lines(invoice: Invoice) -> list[PdfLine]:
     result = []
     for line in invoice.lines.all():
-        label = FEE_LABELS.get(line.fee, line.fee)
+        label = texts.fee_label(line.fee)
         result.append(
             PdfLine(
                 text=f"{label} {line.period_start.year}",  # S-05: "Membership fee 2027"

@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 
 from billing import pricing
 from billing import selectors as dues_selectors
-from billing.models import FeeSchedule
+from billing.models import ActivityGroup, FeeSchedule
 from billing.models_invoicing import Invoice, InvoiceLine, InvoicingRun
 from clubadmin import access
 from clubadmin.capabilities import Capability
@@ -280,3 +280,16 @@ def invoices_visible_to(user: User | None) -> QuerySet[Invoice]:
     return access.scope(user, Capability.BILLING_MANAGE, Invoice.objects.all()).select_related(
         "club", "payer"
     )
+
+
+def activity_group_names(club: Organisation | int) -> dict[str, str]:
+    """The club's activity groups, code -> name (the newest season's name), in one query: a
+    run's selection names its groups (issue 6 scope 1)."""
+    names: dict[str, str] = {}
+    for code, name in (
+        ActivityGroup.objects.filter(fee_schedule__club=club)
+        .order_by("code", "-fee_schedule__season")
+        .values_list("code", "name")
+    ):
+        names.setdefault(code, name)
+    return names

@@ -21,8 +21,9 @@ The run
   claimed MAX_ATTEMPTS times fails.
 
 Invoices are never edited (S-05): `invoice_void` marks one void, `invoice_credit` issues a
-credit note (numbered in the same series) for all or some of its lines. Both free the
-credited keys, so the person can be invoiced again correctly.
+credit note (numbered in the same series) for all or some of its lines, or for amounts of
+lines. Voiding and whole-line credits free the credited keys, so the person can be invoiced
+again correctly; an amount credit (a refund of part of a paid fee) leaves the charge billed.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import contextlib
 import datetime
 import gc
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -44,7 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from moneyed import Money
 
 from billing import kid as kid_rules
-from billing import pricing
+from billing import pricing, texts
 from billing import selectors as dues_selectors
 from billing.invoicing import selectors
 from billing.models_invoicing import (
@@ -78,6 +79,9 @@ HAS_PAYMENTS = _(
 )
 NOT_CREDITABLE = _("This invoice cannot be credited: it is void or credited already.")
 LINES_NOT_ON_INVOICE = _("Credit only lines of this invoice that are still billed.")
+LINES_OR_AMOUNTS = _("Credit either whole lines or amounts of lines, not both.")
+AMOUNT_NOT_VALID = _("Each amount to credit must be more than zero, in kroner and øre.")
+AMOUNT_ABOVE_OPEN = _("At most %(open)s is left to credit on the line “%(line)s”.")
 REASON_REQUIRED = _("Give a reason.")
 CHUNK_GAVE_UP = "Gave up after %(attempts)s attempts."
 CHUNKS_FAILED = "%(count)s chunks failed; see their errors."
@@ -307,23 +311,30 @@ def _claim(chunk_id: int, timeout: datetime.timedelta) -> InvoicingChunk | None:
     return chunk
 
 
+# language -> the engine's reason texts rendered in it (`_descriptions`)
+Descriptions = dict[str, dict[pricing.Text, str]]
+
+
 @dataclass(frozen=True)
 class ChunkWork:
     planned: list[selectors.PlannedInvoice]
     issues: list[pricing.PricingIssue]
     buyers: dict[int, dict]
+    descriptions: Descriptions | None = None
 
 
 def _compute(chunk: InvoicingChunk) -> ChunkWork:
-    """Everything that needs no lock: the dues, the plan and the buyers' addresses, read
-    before the series is locked so that the other workers wait only for the inserts."""
+    """Everything that needs no lock: the dues, the plan, the buyers' addresses and the lines'
+    descriptions, read before the series is locked so that the other workers wait only for
+    the inserts."""
     run = chunk.run
     chosen = selectors.Selection.of(run.fee_kinds, run.selection)
     config = dues_selectors.season_config(run.club, run.season)
     dues, issues = selectors.dues_of(run.club, run.season, config, chunk.person_ids)
     payer_of = selectors.payers(run.club, run.season, chunk.person_ids)
     planned = selectors.plan_invoices(dues, payer_of, chosen, run.issue_date)
-    return ChunkWork(planned, issues, _buyers({invoice.payer_id for invoice in planned}))
+    buyers = _buyers({invoice.payer_id for invoice in planned})
+    return ChunkWork(planned, issues, buyers, _descriptions(planned, buyers))
 
 
 def invoicing_chunk_process(
@@ -385,6 +396,7 @@ def _finish(chunk: InvoicingChunk, work: ChunkWork) -> bool:
             run=run,
             actor=run.started_by,
             buyers=work.buyers,
+            descriptions=work.descriptions,
         )
         if created:  # scope 3: their PDFs are rendered in the background
             transaction.on_commit(
@@ -520,6 +532,21 @@ def _nok(amount: Decimal) -> Money:
     return Money(amount, pricing.CURRENCY)
 
 
+def _descriptions(
+    planned: Sequence[selectors.PlannedInvoice], buyers: Mapping[int, dict]
+) -> Descriptions:
+    """S-05: the lines' descriptions in their invoice's language (the payer's choice, else
+    the site's default, bokmål), so that the page and the PDF of a Norwegian invoice read
+    Norwegian. The reasons are grouped by language and each rendered once: a run switches the
+    language once per language, not per line (`billing.texts.render_all`)."""
+    wanted: dict[str, set[pricing.Text]] = {}
+    for plan in planned:
+        language = texts.invoice_language(buyers[plan.payer_id]["language"])
+        found = wanted.setdefault(language, set())
+        found.update(pl.line.text for pl in plan.lines if pl.line.text is not None)
+    return {language: texts.render_all(found, language) for language, found in wanted.items()}
+
+
 def _create_invoices(
     *,
     series: InvoiceNumberSeries,
@@ -530,10 +557,12 @@ def _create_invoices(
     run: InvoicingRun | None,
     actor: User | None,
     buyers: dict[int, dict] | None = None,
+    descriptions: Descriptions | None = None,
 ) -> list[int]:
     """Insert the planned invoices with the next numbers and KIDs of the locked series (S-05,
     S-01), their lines, an "issued" event and a history row each (STYLE 5, audit; `buyers`
-    as `_buyers` returns them, read before the lock, or None to read them now), with
+    as `_buyers` returns them, read before the lock, or None to read them now; the same for
+    `descriptions`, the lines' texts in the invoices' languages, `_descriptions`), with
     PostgreSQL COPY: a 100,000-member run inserts some 400,000 rows while the series is
     locked, which the ORM's bulk_create would take ten times longer to do. Returns the ids."""
     if not planned:
@@ -541,6 +570,8 @@ def _create_invoices(
     seller = _seller(club, season)
     if buyers is None:
         buyers = _buyers({invoice.payer_id for invoice in planned})
+    if descriptions is None:
+        descriptions = _descriptions(planned, buyers)
     kids = _take_kids(series, club, len(planned))
     first_number = series.next_number
     ids = _next_ids(Invoice, len(planned))
@@ -552,6 +583,7 @@ def _create_invoices(
     kind, status = InvoiceKind.INVOICE.value, InvoiceStatus.ISSUED.value
     for index, plan in enumerate(planned):
         buyer = buyers[plan.payer_id]
+        described = descriptions[texts.invoice_language(buyer["language"])]
         invoice_rows.append(
             (
                 ids[index], club.pk, first_number + index, kind, None,
@@ -566,11 +598,12 @@ def _create_invoices(
         )  # fmt: skip
         for position, planned_line in enumerate(plan.lines, start=1):
             line = planned_line.line
+            description = line.reason if line.text is None else described[line.text]
             line_rows.append(
                 (
                     ids[index], club.pk, line.person_id, position, _VALUES[line.fee],
                     planned_line.key_fee, line.group or "", _VALUES[line.kind], line.period.start,
-                    line.period.end, line.reason[:300], line.rule_id, line.amount,
+                    line.period.end, description[:300], line.rule_id, line.amount,
                     pricing.CURRENCY, True, None,
                 )
             )  # fmt: skip
@@ -734,49 +767,58 @@ def invoice_credit(
     invoice: Invoice,
     reason: str,
     lines: Sequence[InvoiceLine] | None = None,
+    amounts: Mapping[int, Decimal] | None = None,
     issue_date: datetime.date | None = None,
+    line_kind: str = "",
+    description: str = "",
+    rule_id: str = "",
 ) -> Invoice:
-    """S-05: a credit note for all of the invoice, or for the keys (person, fee, group,
-    period) of `lines`, numbered in the club's series. Returns the credit note."""
+    """S-05: a credit note, numbered in the club's series, for all of the invoice, for the
+    keys (person, fee, group, period) of `lines`, or for `amounts`: part of lines (line id ->
+    amount to credit, more than zero and at most what is still open on the line, e.g. a
+    refund of part of a paid fee, M-15/D-09). Whole-line credits free the keys (the lines
+    are no longer billed: the person may be invoiced again); an amount credit leaves the
+    line billed, so the unique index `invoice_line_once` still blocks invoicing the charge
+    again. The credit lines of an amount credit take `line_kind`, `description` and
+    `rule_id` when given, else the credited line's. Writes the events (the note issued, the
+    invoice credited or partly credited) and lets the invoice's paid status follow its
+    smaller claim. Returns the credit note."""
     locked = _locked(invoice)
     _require_billing(actor, locked.club)
     if not reason.strip():
         raise ValidationError(REASON_REQUIRED, code="reason_required")
+    if lines is not None and amounts is not None:
+        raise ValidationError(LINES_OR_AMOUNTS, code="lines_or_amounts")
     if locked.kind != InvoiceKind.INVOICE or locked.status in (
         InvoiceStatus.VOID,
         InvoiceStatus.CREDITED,
     ):
         raise ValidationError(NOT_CREDITABLE, code="not_creditable")
     billed = list(locked.lines.filter(is_billed=True).order_by("position"))
-    credited = _credited_lines(billed, lines)
+    open_amounts = _open_amounts(billed)
+    if amounts is not None:
+        credited = _credited_amounts(billed, open_amounts, amounts, line_kind)
+    else:
+        credited = [(line, open_amounts[line.pk]) for line in _credited_lines(billed, lines)]
     issue_date = issue_date or timezone.localdate()
-    series = _lock_series(locked.club)
-    note = Invoice(
-        club=locked.club,
-        number=series.next_number,
-        kind=InvoiceKind.CREDIT_NOTE,
-        credited_invoice=locked,
-        season=locked.season,
-        payer=locked.payer,
-        **{f: getattr(locked, f) for f in _COPIED_FIELDS},
-        issue_date=issue_date,
-        due_date=issue_date,
-        total=_nok(-sum((line.amount.amount for line in credited), Decimal(0))),
-        reason=reason.strip(),
-        created_by=actor,
-    )
-    note._history_user = actor
-    note.full_clean(exclude=["club", "payer", "credited_invoice", "created_by", "run"])
-    note.save()
-    series.next_number += 1
-    series.save(update_fields=["next_number"])
-    InvoiceLine.objects.bulk_create(
-        _credit_line(note, position, line) for position, line in enumerate(credited, start=1)
-    )
-    InvoiceLine.objects.filter(pk__in=[line.pk for line in credited]).update(is_billed=False)
+    note = _credit_note(locked, actor, reason.strip(), issue_date, credited)
+    new_lines = [
+        _credit_line(note, position, line, amount)
+        for position, (line, amount) in enumerate(credited, start=1)
+    ]
+    if amounts is not None:
+        for credit_line in new_lines:
+            credit_line.line_kind = line_kind or credit_line.line_kind
+            credit_line.description = (description or credit_line.description)[:300]
+            credit_line.rule_id = (rule_id or credit_line.rule_id)[:50]
+    InvoiceLine.objects.bulk_create(new_lines)
+    if amounts is None:
+        InvoiceLine.objects.filter(pk__in=[line.pk for line, _amount in credited]).update(
+            is_billed=False
+        )
     _event(note, InvoiceEvent.Kind.ISSUED, "", actor, reason.strip())
     from_status = locked.status
-    if len(credited) == len(billed):
+    if amounts is None and len(credited) == len(billed):
         locked.status = InvoiceStatus.CREDITED
         locked._history_user = actor
         locked.save(update_fields=["status"])
@@ -784,6 +826,38 @@ def invoice_credit(
     else:
         _event(locked, InvoiceEvent.Kind.PARTLY_CREDITED, from_status, actor, reason.strip())
         paid_status.invoices_refresh_paid_status(actor=actor, invoice_ids=[locked.pk])  # S-06
+    return note
+
+
+def _credit_note(
+    invoice: Invoice,
+    actor: User | None,
+    reason: str,
+    issue_date: datetime.date,
+    credited: Sequence[tuple[InvoiceLine, Decimal]],
+) -> Invoice:
+    """The credit note of `credited` ((line, amount) pairs) of the locked `invoice`, with
+    the next number of the club's locked series (S-05)."""
+    series = _lock_series(invoice.club)
+    note = Invoice(
+        club=invoice.club,
+        number=series.next_number,
+        kind=InvoiceKind.CREDIT_NOTE,
+        credited_invoice=invoice,
+        season=invoice.season,
+        payer=invoice.payer,
+        **{f: getattr(invoice, f) for f in _COPIED_FIELDS},
+        issue_date=issue_date,
+        due_date=issue_date,
+        total=_nok(-sum((amount for _line, amount in credited), Decimal(0))),
+        reason=reason,
+        created_by=actor,
+    )
+    note._history_user = actor
+    note.full_clean(exclude=["club", "payer", "credited_invoice", "created_by", "run"])
+    note.save()
+    series.next_number += 1
+    series.save(update_fields=["next_number"])
     return note
 
 
@@ -821,7 +895,52 @@ def _credited_lines(
     return [line for line in billed if _key(line) in keys]
 
 
-def _credit_line(note: Invoice, position: int, line: InvoiceLine) -> InvoiceLine:
+def _open_amounts(billed: Sequence[InvoiceLine]) -> dict[int, Decimal]:
+    """What is still open on each billed line: its amount less what credit notes of part of
+    it took off already (their lines are negative). One query."""
+    credited = dict(
+        InvoiceLine.objects.filter(credited_line_id__in=[line.pk for line in billed])
+        .values("credited_line_id")
+        .annotate(amount=Sum("amount"))
+        .values_list("credited_line_id", "amount")
+    )
+    return {line.pk: line.amount.amount + credited.get(line.pk, Decimal(0)) for line in billed}
+
+
+def _credited_amounts(
+    billed: Sequence[InvoiceLine],
+    open_amounts: Mapping[int, Decimal],
+    amounts: Mapping[int, Decimal],
+    line_kind: str,
+) -> list[tuple[InvoiceLine, Decimal]]:
+    """The (line, amount) pairs of an amount credit, in line order, validated: lines of the
+    invoice still billed, amounts in øre, more than zero, at most what is open."""
+    by_id = {line.pk: line for line in billed}
+    if not amounts or any(pk not in by_id for pk in amounts):
+        raise ValidationError(LINES_NOT_ON_INVOICE, code="lines_not_on_invoice")
+    if line_kind and line_kind not in {kind.value for kind in pricing.LineKind}:
+        raise ValueError(f"Unknown line kind {line_kind!r}")
+    credited = []
+    for line in billed:
+        if line.pk not in amounts:
+            continue
+        amount = Decimal(amounts[line.pk])
+        if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError(AMOUNT_NOT_VALID, code="amount_not_valid")
+        if amount > open_amounts[line.pk]:
+            raise ValidationError(
+                AMOUNT_ABOVE_OPEN,
+                code="amount_above_open",
+                params={"open": open_amounts[line.pk], "line": line.description},
+            )
+        credited.append((line, amount))
+    return credited
+
+
+def _credit_line(
+    note: Invoice, position: int, line: InvoiceLine, amount: Decimal | None = None
+) -> InvoiceLine:
+    """The credit note's line crediting `amount` of `line` (default: all of it)."""
     return InvoiceLine(
         invoice=note,
         club_id=note.club_id,
@@ -835,7 +954,7 @@ def _credit_line(note: Invoice, position: int, line: InvoiceLine) -> InvoiceLine
         period_end=line.period_end,
         description=line.description,
         rule_id=line.rule_id,
-        amount=-line.amount,
+        amount=_nok(-amount) if amount is not None else -line.amount,
         is_billed=False,
         credited_line=line,
     )

@@ -9,6 +9,10 @@ are both 404.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,15 +22,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing import page_access, texts
+from billing import balances, page_access, texts
 from billing import selectors as dues_selectors
 from billing.invoicing import pdf, selectors, services
 from billing.invoicing.forms import InvoiceFilterForm, ReasonForm, RunForm
 from billing.invoicing.tasks_pdf import render_invoice_pdf
 from billing.models_invoicing import (
     Invoice,
+    InvoiceEvent,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
@@ -124,10 +130,32 @@ def run_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "billing/invoicing/run_new.html", context)
 
 
+def selection_text(selection: dict | None, group_names: dict[str, str]) -> str:
+    """What a run invoiced beyond its fees: its activity groups (by name) and the number of
+    persons chosen, or everyone (issue 6 scope 1)."""
+    selection = selection or {}
+    parts = [
+        ", ".join(group_names.get(code, code) for code in selection.get("groups") or ()),
+    ]
+    count = len(selection.get("person_ids") or ())
+    if count:
+        parts.append(ngettext("%(count)s person", "%(count)s persons", count) % {"count": count})
+    return "; ".join(part for part in parts if part) or _("Everyone")
+
+
+def _describe_runs(club: Organisation, runs: Iterable[InvoicingRun]) -> None:
+    """Each run's fees by name and its selection, for the run pages (one query)."""
+    names = selectors.activity_group_names(club)
+    for run in runs:
+        run.fee_labels = ", ".join(texts.fee_label(kind) for kind in run.fee_kinds)
+        run.selection_text = selection_text(run.selection, names)
+
+
 @login_required
 def run_list(request: HttpRequest, pk: int) -> HttpResponse:
     club = _club(request, pk)
     runs = page(request, selectors.runs_visible_to(request.user).filter(club=club))
+    _describe_runs(club, runs.object_list)
     return render(request, "billing/invoicing/run_list.html", {"club": club, "page": runs})
 
 
@@ -150,6 +178,7 @@ def _progress_context(run: InvoicingRun) -> dict:
 @login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
+    _describe_runs(run.club, [run])
     return render(
         request,
         "billing/invoicing/run_detail.html",
@@ -211,6 +240,32 @@ def _invoice(request: HttpRequest, pk: int) -> Invoice:
     return invoice
 
 
+@dataclass(frozen=True)
+class EventRow:
+    """An invoice event as the page shows it: what happened ("Issued", "Paid"), when, by
+    whom (blank for the system), and the note."""
+
+    at: datetime.datetime
+    title: str
+    actor: str
+    note: str
+
+
+def event_rows(events: Iterable[InvoiceEvent]) -> list[EventRow]:
+    """STYLE 5's events in words: a payment event is named by the state it led to ("Paid",
+    "Partly paid"), the others by what happened ("Issued", "Voided", "Credited")."""
+    rows = []
+    for event in events:
+        title = event.get_kind_display()
+        if event.kind == InvoiceEvent.Kind.PAYMENT and event.to_status in InvoiceStatus.values:
+            title = InvoiceStatus(event.to_status).label
+        actor = ""
+        if event.actor is not None:
+            actor = str(event.actor.person or event.actor.get_username())
+        rows.append(EventRow(event.created_at, str(title), actor, event.note))
+    return rows
+
+
 def _detail_context(invoice: Invoice) -> dict:
     lines = invoice.lines.select_related("person").order_by("position")
     events = invoice.events.select_related("actor__person").order_by("created_at", "pk")
@@ -219,8 +274,12 @@ def _detail_context(invoice: Invoice) -> dict:
         "club": invoice.club,
         "invoice": invoice,
         "lines": lines,
-        "events": events,
+        "events": event_rows(events),
         "credit_notes": invoice.credit_notes.order_by("number"),
+        "payments": invoice.payments.order_by("paid_date", "pk") if is_invoice else [],
+        "reminders": invoice.reminders.order_by("sequence") if is_invoice else [],
+        # S-06: claim (total - credited + reminder fees + interest), paid, owed
+        "balance": balances.invoice_balances([invoice.pk])[invoice.pk] if is_invoice else None,
         "account": pdf.format_account(invoice.seller_account),
         "may_void": is_invoice and invoice.status == InvoiceStatus.ISSUED,
         "may_credit": is_invoice

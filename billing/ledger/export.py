@@ -9,6 +9,11 @@ numbers and never guarded, so a negative amount stays a number.
 
 Rows are streamed (`StreamingHttpResponse` over `QuerySet.iterator()`), so a federation-sized
 export does not sit in memory.
+
+Money out: the refunds file lists every refund (M-15, D-09, and the refunds of over-payments
+and of payments without an invoice, with the payment they give back: its date, KID and
+invoice); the payments file shows, per payment, what refunds paid out of it
+(`refunded_paid`), so an over-payment and its refund meet on one row.
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ import datetime
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from moneyed import Money
 from stdnum.exceptions import ValidationError as NumberError
 from stdnum.no import kontonr
 
 from billing.ledger import rules, selectors
+from billing.models_ledger import Refund, RefundState
 from members.search import spreadsheet_safe
 
 BOM = "\ufeff"
@@ -96,11 +104,11 @@ LINE_HEADER = (
 )  # fmt: skip
 PAYMENT_HEADER = (
     "paid_date", "invoice_number", "source", "kid", "amount", "match", "payer", "payer_account",
-    "archive_reference",
+    "archive_reference", "refunded_paid",
 )  # fmt: skip
 REFUND_HEADER = (
     "refund_id", "season", "reason", "rule", "person", "paid_to", "account", "amount", "state",
-    "credit_note_number", "paid_on",
+    "credit_note_number", "paid_on", "payment_paid_date", "payment_kid", "payment_invoice_number",
 )  # fmt: skip
 KINDS = ("invoices", "lines", "payments", "refunds")
 
@@ -126,21 +134,45 @@ def accountant_rows(kind: str, club, season: int | None) -> tuple[tuple[str, ...
             for line in selectors.export_lines(club, season).iterator(chunk_size=CHUNK)
         )  # fmt: skip
     if kind == "payments":
+        payments = selectors.export_payments(club, season).annotate(refunded_paid=_refunded_paid())
         return PAYMENT_HEADER, (
             (
                 p.paid_date, p.invoice.number if p.invoice else None, p.source, p.kid, p.amount,
                 p.match_state, p.payer_name, account(p.payer_account), p.archive_reference,
+                p.refunded_paid,
             )
-            for p in selectors.export_payments(club, season).iterator(chunk_size=CHUNK)
+            for p in payments.iterator(chunk_size=CHUNK)
         )  # fmt: skip
+    refunds = selectors.export_refunds(club, season).select_related("payment__invoice")
     return REFUND_HEADER, (
         (
-            r.pk, r.season, r.reason, r.rule_id, r.person.full_name, r.payee.full_name,
-            account(r.account_number), r.amount, r.state,
+            r.pk, r.season, r.reason, r.rule_id, r.person.full_name if r.person else None,
+            r.paid_to, account(r.account_number), r.amount, r.state,
             r.credit_note.number if r.credit_note else None, r.paid_on,
+            *_payment_cells(r),
         )
-        for r in selectors.export_refunds(club, season).iterator(chunk_size=CHUNK)
+        for r in refunds.iterator(chunk_size=CHUNK)
     )  # fmt: skip
+
+
+def _refunded_paid() -> Coalesce:
+    """Per payment, the refunds paid out of it (money out)."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    paid = (
+        Refund.objects.filter(payment=OuterRef("pk"), state=RefundState.PAID)
+        .order_by()
+        .values("payment")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(paid, output_field=money), Value(Decimal(0)), output_field=money)
+
+
+def _payment_cells(refund: Refund) -> tuple:
+    payment = refund.payment
+    if payment is None:
+        return (None, None, None)
+    return (payment.paid_date, payment.kid, payment.invoice.number if payment.invoice else None)
 
 
 # ------------------------------------------------------------------ the bank's payout file

@@ -2,9 +2,12 @@
 and 8). Every list is scoped to the user through `clubadmin.access` and takes a fixed number
 of queries (tests assert the counts).
 
-Balances: what a payer owes = invoices (not void) + reminder fees (S-06) + credit notes
-(negative) - payments (reversals negative) + refunds paid out. A void invoice never counted
-(S-05: it stays, marked void); a credited invoice is cancelled by its credit note.
+Balances are `billing.balances`' (the one definition): what a payer owes = invoices (not
+void) + credit notes (negative) + reminder fees and late interest (S-06) - payments
+(reversals negative) + refunds paid out. A void invoice never counted (S-05: it stays,
+marked void); a credited invoice is cancelled by its credit note (with its fees and
+interest). The season and payer totals are sums of the invoices' balances, plus the refunds
+paid out that belong to no invoice.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -29,9 +33,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, ExtractYear
 
-from billing.delivery.selectors import MONEY_FIELD, with_reminder_fees
+from billing import balances
+from billing.delivery.selectors import MONEY_FIELD
 from billing.ledger import rules
-from billing.models_delivery import Reminder
 from billing.models_invoicing import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from billing.models_ledger import Refund, RefundState, ReportAgeBands
 from billing.models_payments import Payment
@@ -48,18 +52,9 @@ from members.models import (
     User,
 )
 
-ZERO = Decimal(0)
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 UserLike = User | AnonymousUser | None
-
-
-def _paid_subquery() -> Subquery:
-    return Subquery(
-        Payment.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("amount"))
-        .values("total"),
-        output_field=MONEY_FIELD,
-    )
 
 
 # ------------------------------------------------------------------ the payout list
@@ -101,8 +96,8 @@ class LedgerFilters:
 def ledger_invoices(
     user: UserLike, club: Organisation, filters: LedgerFilters | None = None
 ) -> QuerySet[Invoice]:
-    """The club's invoices and credit notes with `paid`, `reminder_fees` and `balance`
-    annotated (one query per page, plus the count)."""
+    """The club's invoices and credit notes the user may see, filtered, newest first (page
+    it, then `ledger_rows` for their money)."""
     filters = filters or LedgerFilters()
     invoices = access.scope(
         user, Capability.BILLING_MANAGE, Invoice.objects.filter(club=club), include_own=False
@@ -119,12 +114,67 @@ def ledger_invoices(
         if text.isdigit():
             condition |= Q(number=int(text)) | Q(kid=text)
         invoices = invoices.filter(condition)
-    invoices = with_reminder_fees(invoices).annotate(
-        paid=Coalesce(_paid_subquery(), Value(ZERO), output_field=MONEY_FIELD)
-    )
-    return invoices.annotate(balance=F("total") + F("reminder_fees") - F("paid")).order_by(
-        "-number"
-    )
+    return invoices.order_by("-number")
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """A row of the ledger: an invoice or credit note with its money (`billing.balances`).
+    The figures add up as the season totals' do (S-05, S-06):
+        balance = invoiced + credited + reminder fees + late interest - paid + refunded
+    with `credited` negative (what the invoice's credit notes took off), `paid` the payments
+    (reversals negative) and `balance` what is still owed (negative when overpaid). A void
+    invoice invoices nothing (its `total` stays on it, S-05), a credited one claims no fees
+    or interest; a credit note's amount is in its invoice's `credited`, so its own figures
+    are zero."""
+
+    invoice: Invoice
+    money: balances.Balance
+
+    @property
+    def total(self) -> Decimal:
+        """The document's total as issued (a credit note's is negative)."""
+        return self.invoice.total.amount
+
+    @property
+    def invoiced(self) -> Decimal:
+        return _cents(self.money.billed)
+
+    @property
+    def total_counts(self) -> bool:
+        """Whether the total is what the row invoices (not for void invoices and credit notes)."""
+        return self.invoiced == self.total
+
+    @property
+    def credited(self) -> Decimal:
+        return _cents(-self.money.credited)
+
+    @property
+    def reminder_fees(self) -> Decimal:
+        return _cents(self.money.fees)
+
+    @property
+    def late_interest(self) -> Decimal:
+        return _cents(self.money.interest)
+
+    @property
+    def paid(self) -> Decimal:
+        return _cents(self.money.received)
+
+    @property
+    def refunded(self) -> Decimal:
+        return _cents(self.money.refunded)
+
+    @property
+    def balance(self) -> Decimal:
+        return _cents(self.money.balance)
+
+
+def ledger_rows(invoices: Iterable[Invoice]) -> list[LedgerRow]:
+    """The page's invoices with their money, in their order (one query)."""
+    invoices = list(invoices)
+    money = balances.invoice_balances(invoice.pk for invoice in invoices)
+    return [LedgerRow(invoice, money[invoice.pk]) for invoice in invoices]
 
 
 @dataclass
@@ -132,74 +182,105 @@ class SeasonTotals:
     season: int
     invoiced: Decimal = ZERO
     reminder_fees: Decimal = ZERO
-    credited: Decimal = ZERO
+    credited: Decimal = ZERO  # negative, as the credit notes' totals
     paid: Decimal = ZERO
     refunded: Decimal = ZERO
+    late_interest: Decimal = ZERO
 
     @property
     def balance(self) -> Decimal:
-        return self.invoiced + self.reminder_fees + self.credited - self.paid + self.refunded
+        return (
+            self.invoiced
+            + self.reminder_fees
+            + self.late_interest
+            + self.credited
+            - self.paid
+            + self.refunded
+        )
 
 
 @dataclass(frozen=True)
 class LedgerTotals:
     seasons: list[SeasonTotals]
-    unallocated: Decimal  # payments with no invoice (the reconciliation list)
+    unallocated: Decimal  # payments with no invoice (the reconciliation list), net of refunds
+
+
+# The club's invoices' balances summed per `group` (an expression over `invoice`).
+_SUMS = """
+WITH {ctes}
+SELECT {group}, SUM(balance.billed), -SUM(balance.credited), SUM(balance.fees),
+    SUM(balance.interest), SUM(balance.received), SUM(balance.refunded)
+FROM balance JOIN billing_invoice AS invoice ON invoice.id = balance.id
+GROUP BY 1
+"""
+_CLUB_INVOICES = (
+    "(SELECT invoice.id FROM billing_invoice AS invoice"
+    " WHERE invoice.club_id = %(club)s AND invoice.kind = %(kind)s{narrow}) AS wanted(id)"
+)
+
+
+def _summed(group: str, narrow: str, params: dict) -> dict[int, tuple[Decimal, ...]]:
+    """{group value: (invoiced, credited, fees, interest, paid, refunded)} of the club's
+    invoices (one query)."""
+    source = _CLUB_INVOICES.format(narrow=narrow)
+    sql = _SUMS.format(ctes=balances.balance_ctes(source), group=group)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**params, "kind": InvoiceKind.INVOICE})
+        return {row[0]: tuple(_cents(value) for value in row[1:]) for row in cursor.fetchall()}
+
+
+def _cents(amount: Decimal) -> Decimal:
+    """In øre, as shown ("0.00", not the "0" of a sum of nothing)."""
+    return amount.quantize(CENT)
+
+
+def _paid_refunds(club: Organisation) -> QuerySet[Refund]:
+    return Refund.objects.filter(club=club, state=RefundState.PAID, invoice__isnull=True)
+
+
+def _refunds_without_invoice(club: Organisation, group: str, **narrow) -> dict[int, Decimal]:
+    """Refunds paid out that belong to no invoice (neither directly nor through a payment:
+    `billing.balances` counts those) by `group`."""
+    refunds = _paid_refunds(club)
+    if balances.HAS_REFUND_PAYMENT:
+        refunds = refunds.filter(payment__isnull=True)
+    return dict(
+        refunds.filter(**narrow)
+        .order_by()
+        .values(group)
+        .annotate(sum=Sum("amount"))
+        .values_list(group, "sum")
+    )
 
 
 def season_totals(user: UserLike, club: Organisation) -> LedgerTotals:
-    """Totals per season (five queries)."""
+    """Totals per season (four queries)."""
     if not access.has_capability(user, Capability.BILLING_MANAGE, club):
         return LedgerTotals([], ZERO)
-    counted = Invoice.objects.filter(club=club).exclude(status=InvoiceStatus.VOID)
     seasons: dict[int, SeasonTotals] = {}
-
-    def add(rows: Iterable[tuple[int, Decimal | None]], name: str) -> None:
-        for season, amount in rows:
-            totals = seasons.setdefault(season, SeasonTotals(season))
-            setattr(totals, name, getattr(totals, name) + (amount or ZERO))
-
-    for kind, name in ((InvoiceKind.INVOICE, "invoiced"), (InvoiceKind.CREDIT_NOTE, "credited")):
-        add(
-            counted.filter(kind=kind)
-            .order_by()
-            .values("season")
-            .annotate(sum=Sum("total"))
-            .values_list("season", "sum"),
-            name,
+    for season, sums in _summed("invoice.season", "", {"club": club.pk}).items():
+        invoiced, credited, fees, interest, paid, refunded = sums
+        seasons[season] = SeasonTotals(season, invoiced, fees, credited, paid, refunded, interest)
+    for season, amount in _refunds_without_invoice(club, "season").items():
+        totals = seasons.setdefault(season, SeasonTotals(season))
+        totals.refunded += amount
+    unallocated = (
+        Payment.objects.filter(club=club, invoice__isnull=True).aggregate(sum=Sum("amount"))["sum"]
+        or ZERO
+    )
+    if balances.HAS_REFUND_PAYMENT:  # what went back of payments without an invoice
+        unallocated -= (
+            _paid_refunds(club)
+            .filter(payment__isnull=False, payment__invoice__isnull=True)
+            .aggregate(sum=Sum("amount"))["sum"]
+            or ZERO
         )
-    add(
-        Reminder.objects.filter(invoice__in=counted)
-        .order_by()
-        .values("invoice__season")
-        .annotate(sum=Sum("fee"))
-        .values_list("invoice__season", "sum"),
-        "reminder_fees",
-    )
-    payments = Payment.objects.filter(club=club).order_by()
-    add(
-        payments.filter(invoice__isnull=False)
-        .values("invoice__season")
-        .annotate(sum=Sum("amount"))
-        .values_list("invoice__season", "sum"),
-        "paid",
-    )
-    add(
-        Refund.objects.filter(club=club, state=RefundState.PAID)
-        .order_by()
-        .values("season")
-        .annotate(sum=Sum("amount"))
-        .values_list("season", "sum"),
-        "refunded",
-    )
-    unallocated = payments.filter(invoice__isnull=True).aggregate(sum=Sum("amount"))["sum"]
-    return LedgerTotals(
-        sorted(seasons.values(), key=lambda totals: -totals.season), unallocated or ZERO
-    )
+    return LedgerTotals(sorted(seasons.values(), key=lambda totals: -totals.season), unallocated)
 
 
 def payer_rows(user: UserLike, club: Organisation, season: int | None = None) -> QuerySet:
-    """Per payer: invoiced and credited (one grouped query; page it, then `payer_balances`)."""
+    """Per payer with an invoice that is not void: the number of invoices, invoiced and
+    credited (one grouped query; page it, then `payer_balances`, which adds the money)."""
     invoices = access.scope(
         user, Capability.BILLING_MANAGE, Invoice.objects.filter(club=club), include_own=False
     ).exclude(status=InvoiceStatus.VOID)
@@ -228,44 +309,31 @@ def payer_rows(user: UserLike, club: Organisation, season: int | None = None) ->
 def payer_balances(
     club: Organisation, rows: Iterable[dict], season: int | None = None
 ) -> list[dict]:
-    """The page's payer rows with reminder fees, paid, refunded and balance (three queries)."""
+    """The page's payer rows with the sums of their invoices' money (`billing.balances`):
+    invoiced, credited (negative), reminder fees, late interest, paid, refunded (plus the
+    refunds paid out to the payer that belong to no invoice) and balance, which they add up
+    to: invoiced + credited + fees + interest - paid + refunded (two queries)."""
     rows = list(rows)
     ids = [row["payer_id"] for row in rows]
-    scope = {"invoice__season": season} if season else {}
-    fees = dict(
-        Reminder.objects.filter(invoice__club=club, invoice__payer_id__in=ids, **scope)
-        .exclude(invoice__status=InvoiceStatus.VOID)
-        .order_by()
-        .values("invoice__payer_id")
-        .annotate(sum=Sum("fee"))
-        .values_list("invoice__payer_id", "sum")
-    )
-    paid = dict(
-        Payment.objects.filter(club=club, invoice__payer_id__in=ids, **scope)
-        .order_by()
-        .values("invoice__payer_id")
-        .annotate(sum=Sum("amount"))
-        .values_list("invoice__payer_id", "sum")
-    )
-    refunded = dict(
-        Refund.objects.filter(
-            club=club,
-            payee_id__in=ids,
-            state=RefundState.PAID,
-            **({"season": season} if season else {}),
-        )
-        .order_by()
-        .values("payee_id")
-        .annotate(sum=Sum("amount"))
-        .values_list("payee_id", "sum")
+    narrow = " AND invoice.payer_id = ANY(%(payers)s)"
+    if season:
+        narrow += " AND invoice.season = %(season)s"
+    sums = _summed("invoice.payer_id", narrow, {"club": club.pk, "payers": ids, "season": season})
+    refunded = _refunds_without_invoice(
+        club, "payee_id", payee_id__in=ids, **({"season": season} if season else {})
     )
     for row in rows:
         pk = row["payer_id"]
-        row["reminder_fees"] = fees.get(pk) or ZERO
-        row["paid"] = paid.get(pk) or ZERO
-        row["refunded"] = refunded.get(pk) or ZERO
+        invoiced, credited, fees, interest, paid, refunds = sums.get(pk, (ZERO,) * 6)
+        # The balances' figures (a credit note of an invoice voided later credits nothing).
+        row["invoiced"] = invoiced
+        row["credited"] = credited
+        row["reminder_fees"] = fees
+        row["late_interest"] = interest
+        row["paid"] = paid
+        row["refunded"] = refunds + refunded.get(pk, ZERO)
         row["balance"] = (
-            row["invoiced"] + row["reminder_fees"] + row["credited"] - row["paid"] + row["refunded"]
+            row["invoiced"] + fees + interest + row["credited"] - row["paid"] + row["refunded"]
         )
         row["name"] = f"{row['payer__first_name']} {row['payer__last_name']}".strip()
     return rows

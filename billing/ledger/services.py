@@ -12,13 +12,12 @@
   refund to approved. `refunds_mark_paid`: approved -> paid after the bank run.
   `refund_cancel`: a proposal the club rejects (it stays, so it is not proposed again).
 
-Credit notes: `billing.invoicing.services.invoice_credit` credits whole lines and frees their
-keys (is_billed=False) so a later run may invoice the person again: right for a correction,
-wrong for a refund (the fee was rightly invoiced; a later run must not bill it again). A refund
-is a part of a line (30% of the activity fee, hours x rate of the volunteer fee), so the
-credit note here is one line of kind "refund" crediting that part, numbered in the club's
-series with the series locked exactly as `invoice_credit` does (`_lock_series`); the charged
-line stays billed.
+Credit notes: a refund is a part of a line (30% of the activity fee, hours x rate of the
+volunteer fee), so its credit note is `billing.invoicing.services.invoice_credit` with
+`amounts`: one line of kind "refund" crediting that part of the charge, numbered in the
+club's series. Unlike a whole-line credit (a correction, which frees the key so a later run
+may invoice the person again), the charged line stays billed: the fee was rightly invoiced,
+and no later run may bill it again.
 """
 
 from __future__ import annotations
@@ -32,18 +31,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from moneyed import Money
 from simple_history.utils import bulk_create_with_history
 
-from billing import pricing
+from billing import pricing, texts
 from billing import selectors as dues_selectors
+from billing.invoicing import selectors as invoicing_selectors
 from billing.invoicing import services as invoicing_services
 from billing.ledger import rules
+from billing.models import FeeSchedule
 from billing.models_invoicing import (
     Invoice,
-    InvoiceEvent,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
@@ -63,6 +63,7 @@ NO_ACCOUNT = _("The payee has no bank account for refunds on file.")
 NOT_PROPOSED = _("Only a proposed refund can be approved or cancelled.")
 NOT_APPROVED = _("Only approved refunds can be marked as paid.")
 NOTHING_CHOSEN = _("Choose the refunds.")
+CHARGE_NOT_BILLED = _("The refunded fee is no longer billed on the paid invoice.")
 
 ZERO = Decimal(0)
 
@@ -389,14 +390,15 @@ def refunds_mark_paid(
 
 
 def _credit_note(actor: User | None, refund: Refund) -> Invoice:
-    """A credit note of the refunded part of the paid invoice (see the module docstring)."""
-    invoice = Invoice.objects.select_for_update().get(pk=refund.invoice_id)
+    """A credit note of the refunded part of the paid invoice's charge (see the module
+    docstring): `invoice_credit` with the refunded amount of the charge, which stays billed."""
     charge = (
         InvoiceLine.objects.filter(
-            invoice=invoice,
+            invoice_id=refund.invoice_id,
             person_id=refund.person_id,
             group=refund.group,
             line_kind=pricing.LineKind.CHARGE,
+            is_billed=True,
             fee=(
                 pricing.FeeKind.VOLUNTEER_WORK
                 if refund.reason == RefundReason.VOLUNTEER_WORK
@@ -406,58 +408,33 @@ def _credit_note(actor: User | None, refund: Refund) -> Invoice:
         .order_by("position")
         .first()
     )
-    series = invoicing_services._lock_series(invoice.club)
-    today = timezone.localdate()
-    reason = f"{refund.rule_id}: {refund.description}"
-    note = Invoice(
-        club=invoice.club,
-        number=series.next_number,
-        kind=InvoiceKind.CREDIT_NOTE,
-        credited_invoice=invoice,
-        season=invoice.season,
-        payer=invoice.payer,
-        **{field: getattr(invoice, field) for field in invoicing_services._COPIED_FIELDS},
-        issue_date=today,
-        due_date=today,
-        total=-refund.amount,
-        reason=reason[:1000],
-        created_by=actor,
-    )
-    note._history_user = actor
-    note.save()
-    series.next_number += 1
-    series.save(update_fields=["next_number"])
-    if charge is not None:
-        InvoiceLine.objects.create(
-            invoice=note,
-            club=invoice.club,
-            person_id=refund.person_id,
-            position=1,
-            fee=charge.fee,
-            key_fee=charge.key_fee,
-            group=charge.group,
-            line_kind=pricing.LineKind.REFUND,
-            period_start=charge.period_start,
-            period_end=charge.period_end,
-            description=refund.description[:300],
-            rule_id=refund.rule_id,
-            amount=-refund.amount,
-            is_billed=False,
-            credited_line=charge,
+    if charge is None:
+        raise ValidationError(CHARGE_NOT_BILLED, code="charge_not_billed")
+    invoice = charge.invoice
+    # The credit note is written in its invoice's language, like the invoice's own lines.
+    with translation.override(texts.invoice_language(invoice.language)):
+        description = texts.refund_description(
+            refund,
+            rate=_refund_rate(refund),
+            group_name=invoicing_selectors.activity_group_names(refund.club_id).get(refund.group),
         )
-    InvoiceEvent.objects.bulk_create(
-        [
-            InvoiceEvent(
-                invoice=note, kind=InvoiceEvent.Kind.ISSUED, to_status=note.status, actor=actor
-            ),
-            InvoiceEvent(
-                invoice=invoice,
-                kind=InvoiceEvent.Kind.PARTLY_CREDITED,
-                from_status=invoice.status,
-                to_status=invoice.status,
-                actor=actor,
-                note=reason,
-            ),
-        ]
+        reason = f"{refund.rule_id}: {description}"
+    return invoicing_services.invoice_credit(
+        actor=actor,
+        invoice=invoice,
+        reason=reason[:1000],
+        amounts={charge.pk: refund.amount.amount},
+        line_kind=pricing.LineKind.REFUND,
+        description=description,
+        rule_id=refund.rule_id,
     )
-    return note
+
+
+def _refund_rate(refund: Refund) -> Decimal | None:
+    """M-15: the club's refund per hour worked in the refund's season (None without one)."""
+    rate = (
+        FeeSchedule.objects.filter(club_id=refund.club_id, season=refund.season)
+        .values_list("volunteer_refund_per_hour", flat=True)
+        .first()
+    )
+    return rate

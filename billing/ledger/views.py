@@ -1,5 +1,7 @@
 """Refunds (payout list), the ledger and its exports, and the annual membership report
-(issue 6, scopes 7 and 8). Refunds and the ledger need billing.manage in the club
+(issue 6, scopes 7 and 8). The payout list's steps go through `billing.ledger.overpayments`,
+which adds what a payment's refund needs (its PaymentEvent, an account given by hand).
+Refunds and the ledger need billing.manage in the club
 (`billing.page_access.club_or_404(manage=True)`); the report billing.manage or
 members.manage in the club, or in a region or federation for its summed report. Missing and
 forbidden are both 404."""
@@ -19,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from billing import page_access
-from billing.ledger import export, rules, selectors, services
+from billing.ledger import export, overpayments, rules, selectors, services
 from billing.models_invoicing import InvoiceKind, InvoiceStatus
 from billing.models_ledger import Refund, RefundState
 from billing.pricing import LeaveReason
@@ -104,7 +106,8 @@ def refund_list(request: HttpRequest, pk: int) -> HttpResponse:
     club = _club(request, pk)
     form = StateFilterForm(request.GET or None)
     state = form.cleaned_data["state"] if form.is_valid() else ""
-    rows = page(request, selectors.refunds_of_club(request.user, club, state))
+    refunds = selectors.refunds_of_club(request.user, club, state).select_related("payment")
+    rows = page(request, refunds)
     return render(
         request,
         "billing/ledger/refund_list.html",
@@ -192,11 +195,15 @@ def _refund_or_404(request: HttpRequest, pk: int) -> Refund:
 def refund_approve(request: HttpRequest, pk: int) -> HttpResponse:
     refund = _refund_or_404(request, pk)
     try:
-        services.refund_approve(actor=request.user, refund=refund)
+        # A payment's refund (over-payment, no invoice) has no credit note.
+        overpayments.refund_approve(actor=request.user, refund=refund)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("The refund is approved and the credit note issued."))
+        if refund.is_payment_refund:
+            messages.success(request, _("The refund is approved."))
+        else:
+            messages.success(request, _("The refund is approved and the credit note issued."))
     return redirect("billing:refund-list", pk=refund.club_id)
 
 
@@ -205,7 +212,7 @@ def refund_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def refund_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     refund = _refund_or_404(request, pk)
     try:
-        services.refund_cancel(actor=request.user, refund=refund)
+        overpayments.refund_cancel(actor=request.user, refund=refund)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -219,7 +226,7 @@ def refunds_mark_paid(request: HttpRequest, pk: int) -> HttpResponse:
     club = _club(request, pk)
     ids = [int(value) for value in request.POST.getlist("refunds") if value.isdigit()]
     try:
-        count = services.refunds_mark_paid(actor=request.user, club=club, refund_ids=ids)
+        count = overpayments.refunds_mark_paid(actor=request.user, club=club, refund_ids=ids)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -235,7 +242,11 @@ def payout_export(request: HttpRequest, pk: int) -> HttpResponse:
     state = request.GET.get("state") or RefundState.APPROVED
     if state not in RefundState.values:
         raise Http404
-    refunds = selectors.refunds_of_club(request.user, club, state).exclude(account_number="")
+    refunds = (
+        selectors.refunds_of_club(request.user, club, state)
+        .exclude(account_number="")
+        .select_related("payment")
+    )
     return export.response(
         f"payouts-{club.pk}-{state}.csv", export.PAYOUT_HEADER, export.payout_rows(refunds)
     )
@@ -264,6 +275,7 @@ def ledger(request: HttpRequest, pk: int) -> HttpResponse:
             "club": club,
             "form": form,
             "page": rows,
+            "rows": selectors.ledger_rows(rows.object_list),
             "totals": selectors.season_totals(request.user, club),
             "query": _query_without_page(request),
             "season": filters.season,

@@ -2,8 +2,9 @@
 
 `payable_invoices(person)`: the open invoices a member may pay online - those they pay, and
 those with lines for them (a family's invoice goes to its contact person, M-11) - with what
-each owes (`billing.delivery.selectors.amounts_owed`: total + reminder fees - payments) and
-the member's own share (their lines, less what they paid of them online before).
+each owes (`billing.balances`: billed - credit notes + reminder fees + late interest - paid)
+and the member's own share (their lines net of credit notes, less what they paid of them
+online before).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
 
-from billing.delivery import selectors as delivery_selectors
+from billing import balances
 from billing.models_invoicing import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from billing.models_online import CheckoutLine, CheckoutScope, CheckoutState
 from members.models import Person
@@ -38,14 +39,11 @@ def own_invoices(person: Person) -> QuerySet[Invoice]:
 
 
 def _own_shares(person: Person, invoice_ids: Sequence[int]) -> dict[int, Decimal]:
-    lines = (
-        InvoiceLine.objects.filter(invoice_id__in=invoice_ids, person=person)
-        .values("invoice_id")
-        .annotate(amount=Sum("amount"))
-    )
+    """M-11: per invoice, the person's own lines net of what credit notes took off them,
+    less what they paid for themselves online before. Two queries."""
     shares: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for row in lines:
-        shares[row["invoice_id"]] += row["amount"]
+    for invoice_id, by_person in balances.person_shares(invoice_ids, [person.pk]).items():
+        shares[invoice_id] += by_person.get(person.pk, ZERO)
     paid_before = (
         CheckoutLine.objects.filter(
             invoice_id__in=invoice_ids,
@@ -62,17 +60,19 @@ def _own_shares(person: Person, invoice_ids: Sequence[int]) -> dict[int, Decimal
 
 
 def payable_invoices(person: Person, *, club_id: int | None = None) -> list[PayableInvoice]:
-    """The member's open invoices that still owe something, oldest due first. Six queries."""
+    """The member's open invoices that still owe something, oldest due first. Four
+    queries."""
     invoices = own_invoices(person).filter(kind=InvoiceKind.INVOICE, status__in=OPEN_STATUSES)
     if club_id is not None:
         invoices = invoices.filter(club_id=club_id)
     rows = list(invoices.select_related("club").order_by("club_id", "due_date", "pk"))
     ids = [invoice.pk for invoice in rows]
-    owed = delivery_selectors.amounts_owed(ids)
+    owed = balances.invoice_balances(ids)
     shares = _own_shares(person, ids)
     result = []
     for invoice in rows:
-        owes = owed.get(invoice.pk, ZERO)
+        balance = owed.get(invoice.pk)
+        owes = balance.owed if balance is not None else ZERO
         if owes > ZERO:
             share = min(max(shares[invoice.pk], ZERO), owes)
             result.append(PayableInvoice(invoice, owes, share))

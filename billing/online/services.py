@@ -2,12 +2,15 @@
 
 - `checkout_start`: a member starts paying their open invoices of one club at the provider:
   the whole family's (what the invoices owe) or only their own lines (M-11: the others stay
-  unpaid and get reminders). A `CheckoutSession` row holds what is paid on each invoice.
+  unpaid and get reminders). M-10: paying online, the invoice fees of the persons paid for
+  are left out (`waiver`). A `CheckoutSession` row holds what is paid on each invoice.
 - `online_payment_record(event)`: a verified webhook event. Idempotent on the provider's
-  event id (`provider_event_once`); with the checkout locked, a paid checkout records one
-  `Payment` (source online) per invoice - the key `<session>:<invoice>` under `payment_once`
-  makes a second event for the same checkout record nothing - and activates the paid
-  persons' pending memberships at once (M-10), all in one transaction.
+  event id (`provider_event_once`); with the checkout and its invoices locked, a paid
+  checkout credits the invoice fees it left out (one credit note per invoice, M-10), records
+  one `Payment` (source online) per invoice - the key `<session>:<invoice>` under
+  `payment_once` makes a second event for the same checkout record nothing - and activates
+  the paid persons' pending memberships at once (M-10, through
+  `members.services.memberships.memberships_activate`), all in one transaction.
 - `webhook_receive`: verify (raises `provider.InvalidSignature`) and record, for the view.
 
 The payments helpers (`billing.payments.services`) register OCR and manual payments; online
@@ -22,13 +25,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from billing.delivery import selectors as delivery_selectors
+from billing import balances
+from billing.invoicing import services as invoicing_services
 from billing.models_invoicing import Invoice, InvoiceLine
 from billing.models_online import (
     CheckoutLine,
@@ -39,7 +42,7 @@ from billing.models_online import (
     ProviderEvent,
 )
 from billing.models_payments import Payment, PaymentEvent, PaymentSource
-from billing.online import selectors
+from billing.online import selectors, waiver
 from billing.online.file_adapter import SandboxProvider
 from billing.online.provider import (
     CheckoutRequest,
@@ -51,7 +54,8 @@ from billing.online.stripe_adapter import StripeProvider
 from billing.payments import matching
 from billing.payments import status as payment_status
 from billing.pricing import FeeKind
-from members.models import Membership, MembershipStatus, Person, User
+from members.models import Membership, Person, User
+from members.services import memberships as membership_services
 
 CURRENCY = "NOK"
 ZERO = Decimal("0.00")
@@ -63,6 +67,8 @@ UNKNOWN_SCOPE = _("Choose whether you pay for the whole family or only for yours
 NO_PERSON = _("Your login is not linked to a person in the register. Ask your club to link it.")
 AMOUNT_MISMATCH = "The event's amount {amount} {currency} differs from the checkout's {total}."
 UNKNOWN_SESSION = "No checkout has this provider session id."
+# The reason on the credit note of the invoice fees waived (M-10), in the invoice's language.
+FEE_WAIVED_REASON = _("Invoice fee waived: paid online (M-10).")
 
 
 def get_provider(name: str | None = None) -> PaymentProvider:
@@ -81,14 +87,12 @@ def get_provider(name: str | None = None) -> PaymentProvider:
 def _amounts(
     payer: Person, invoices: Sequence[Invoice], scope: str
 ) -> tuple[dict[int, Decimal], list[int]]:
-    """What the checkout pays on each invoice, and whose memberships it activates (M-10)."""
-    payable = {row.invoice.pk: row for row in selectors.payable_invoices(payer)}
-    amounts: dict[int, Decimal] = {}
-    for invoice in invoices:
-        row = payable.get(invoice.pk)
-        amount = (row.owed if scope == CheckoutScope.FAMILY else row.own_share) if row else ZERO
-        if amount > ZERO:
-            amounts[invoice.pk] = amount
+    """What the checkout pays on each invoice (M-10: the invoice fees of the persons paid for
+    left out, `waiver`), and whose memberships it activates (M-10)."""
+    payable = {row.invoice.pk for row in selectors.payable_invoices(payer)}
+    ids = [invoice.pk for invoice in invoices if invoice.pk in payable]
+    planned = waiver.online_amounts(payer, ids, scope)
+    amounts = {pk: plan.amount for pk, plan in planned.items() if plan.amount > ZERO}
     if scope == CheckoutScope.SELF:
         return amounts, [payer.pk]
     persons = InvoiceLine.objects.filter(invoice_id__in=list(amounts)).values_list(
@@ -180,26 +184,57 @@ def _store_event(event: WebhookEvent) -> ProviderEvent | None:
         return None
 
 
-def _record_payments(session: CheckoutSession, event: WebhookEvent) -> list[Payment]:
+def _lock_invoices(session: CheckoutSession) -> tuple[list[CheckoutLine], dict[int, Invoice]]:
     lines = list(session.lines.order_by("invoice_id"))
     ids = [line.invoice_id for line in lines]
-    invoices = Invoice.objects.select_for_update().in_bulk(ids)  # primary-key order
-    fees = delivery_selectors.reminder_fees(ids)
-    paid = dict(
-        Payment.objects.filter(invoice_id__in=ids)
-        .values("invoice_id")
-        .annotate(paid=Sum("amount"))
-        .values_list("invoice_id", "paid")
+    locked = Invoice.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+    return lines, {invoice.pk: invoice for invoice in locked}  # STYLE 4: primary-key order
+
+
+def _invoice_fees_credit(invoice: Invoice, fee_lines: dict[int, Decimal]) -> Invoice:
+    """M-10: a credit note of exactly the invoice fees `fee_lines` (line id -> amount still
+    open) of the locked `invoice`. An amount credit (`amounts=`), not a whole-line credit
+    (`lines=`): that credits every line sharing a key with a chosen one, and an invoice-fee
+    line shares the key of the fee it comes with (`key_fee`), so it would take the
+    membership fee with it. The fee line stays billed (the charge is not invoiced again)."""
+    with translation.override(invoice.language or settings.LANGUAGE_CODE):
+        reason = str(FEE_WAIVED_REASON)
+    return invoicing_services.invoice_credit(
+        actor=None,  # the payment provider: the system
+        invoice=invoice,
+        reason=reason,
+        amounts=fee_lines,
+        rule_id="M-10",
     )
+
+
+def _waive_invoice_fees(
+    session: CheckoutSession, lines: list[CheckoutLine], invoices: dict[int, Invoice]
+) -> list[Invoice]:
+    """M-10: credit the invoice fees the checkout left out. Asked again now, with the invoices
+    locked: a fee is waived when the payment is what paying online costs without it (if what
+    is owed changed since the checkout - a bank payment came in - the payment is recorded as
+    it is, and the fee stands)."""
+    planned = waiver.online_amounts(session.payer, list(invoices), session.scope)
+    notes = []
+    for line in lines:
+        plan = planned.get(line.invoice_id)
+        if plan is not None and plan.fee_lines and plan.amount == line.amount.amount:
+            notes.append(_invoice_fees_credit(invoices[line.invoice_id], dict(plan.fee_lines)))
+    return notes
+
+
+def _record_payments(
+    session: CheckoutSession,
+    event: WebhookEvent,
+    lines: list[CheckoutLine],
+    invoices: dict[int, Invoice],
+) -> list[Payment]:
+    # What the payer was asked: the claim with reminder fees (S-06) and credit notes (M-10).
+    before = balances.invoice_balances(list(invoices))
     payments = []
     for line in lines:
         invoice = invoices[line.invoice_id]
-        # What the payer was asked includes the reminder fees (S-06).
-        balance = matching.InvoiceBalance(
-            invoice.total.amount + fees.get(invoice.pk, ZERO),
-            paid.get(invoice.pk) or ZERO,
-            invoice.status,
-        )
         payment = Payment.objects.create(
             club_id=session.club_id,
             invoice=invoice,
@@ -209,7 +244,7 @@ def _record_payments(session: CheckoutSession, event: WebhookEvent) -> list[Paym
             paid_date=timezone.localdate(),
             kid=invoice.kid,
             payer_name=session.payer.full_name[:200],
-            match_state=matching.match(line.amount.amount, balance),
+            match_state=matching.match(line.amount.amount, before[invoice.pk].for_matching()),
             note=f"{session.provider} {event.event_id}",
         )
         PaymentEvent.objects.create(
@@ -235,22 +270,14 @@ def _membership_persons(session: CheckoutSession) -> list[int]:
 
 def memberships_activate_paid(session: CheckoutSession) -> list[Membership]:
     """M-10: online payment activates the membership at once: the paid persons' memberships
-    in the club that wait for activation become active (same change as the verification
-    link makes, `members.services.verification.verification_confirm`)."""
-    memberships = list(
-        Membership.objects.select_for_update()
-        .filter(
-            club_id=session.club_id,
-            person_id__in=_membership_persons(session),
-            status=MembershipStatus.PENDING_VERIFICATION,
-        )
-        .order_by("pk")
+    in the club that wait for activation become active (the members app's change, with its
+    history record; the payment provider is the actor: None)."""
+    return membership_services.memberships_activate(
+        actor=None,
+        club_id=session.club_id,
+        person_ids=_membership_persons(session),
+        reason=membership_services.ACTIVATED_BY_ONLINE_PAYMENT,
     )
-    for membership in memberships:
-        membership.status = MembershipStatus.ACTIVE
-        membership._history_user = None  # the payment provider, not a user
-        membership.save(update_fields=["status", "updated_at"])
-    return memberships
 
 
 def _pay(session: CheckoutSession, event: WebhookEvent, stored: ProviderEvent) -> None:
@@ -263,15 +290,20 @@ def _pay(session: CheckoutSession, event: WebhookEvent, stored: ProviderEvent) -
             amount=event.amount, currency=event.currency, total=session.total.amount
         )
         return
-    payments = _record_payments(session, event)
+    lines, invoices = _lock_invoices(session)
+    notes = _waive_invoice_fees(session, lines, invoices)
+    payments = _record_payments(session, event, lines, invoices)
+    activated = memberships_activate_paid(session)
     paid_ids = [payment.invoice_id for payment in payments]
     payment_status.invoices_refresh_paid_status(actor=None, invoice_ids=paid_ids)
-    activated = memberships_activate_paid(session)
     session.state = CheckoutState.PAID
     session.finished_at = timezone.now()
     session.save(update_fields=["state", "finished_at"])
     stored.outcome = EventOutcome.RECORDED
-    stored.note = f"payments {[p.pk for p in payments]}, memberships {[m.pk for m in activated]}"
+    stored.note = (
+        f"payments {[p.pk for p in payments]}, credit notes {[n.pk for n in notes]}, "
+        f"memberships {[m.pk for m in activated]}"
+    )
 
 
 def _close(session: CheckoutSession, event: WebhookEvent, stored: ProviderEvent) -> None:

@@ -1,8 +1,9 @@
 """Online payment pages (issue 6 scope 6; M-10, M-11).
 
 - `pay`: the member's "Pay now" in the portal: their open invoices per club, paid for the
-  whole family or only for themself (M-11); POST starts a checkout and redirects to the
-  provider's payment page.
+  whole family or only for themself (M-11), without the invoice fee when paid online (M-10:
+  the page shows the saving); POST starts a checkout and redirects to the provider's payment
+  page.
 - `done` / `cancelled`: where the provider sends the member back (their own checkouts only).
 - `sandbox`: the local fake card processor's payment page (`PAYMENT_PROVIDER = "sandbox"`):
   Pay or Cancel sends a signed webhook like a provider would (`file_adapter`).
@@ -28,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.models_online import CheckoutScope, CheckoutSession
-from billing.online import selectors, services
+from billing.online import selectors, services, waiver
 from billing.online.file_adapter import SIGNATURE_HEADER, SandboxProvider, SignedEvent
 from billing.online.provider import InvalidSignature
 from members.models import Person
@@ -42,14 +43,21 @@ def _person(request: HttpRequest) -> Person | None:
 
 
 def _groups(person: Person) -> list[dict]:
+    """The pay page's invoices per club, with what paying online costs for the whole family
+    and for the member only, and the invoice fees that saves (M-10, M-11)."""
     by_club: dict[int, dict] = defaultdict(dict)
-    for row in selectors.payable_invoices(person):
+    for row in waiver.payable_online(person):
         group = by_club[row.invoice.club_id]
         group.setdefault("club", row.invoice.club)
         group.setdefault("rows", []).append(row)
     for group in by_club.values():
-        group["owed"] = sum(row.owed for row in group["rows"])
-        group["own_share"] = sum(row.own_share for row in group["rows"])
+        plans = [row.plan for row in group["rows"]]
+        group["owed"] = sum(plan.owed for plan in plans)
+        group["own_share"] = sum(plan.own_share for plan in plans)
+        group["family_amount"] = sum(plan.family.amount for plan in plans)
+        group["family_saving"] = sum(plan.family.waived for plan in plans)
+        group["own_amount"] = sum(plan.own.amount for plan in plans)
+        group["own_saving"] = sum(plan.own.waived for plan in plans)
     return list(by_club.values())
 
 

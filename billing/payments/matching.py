@@ -7,6 +7,9 @@ A void or credited invoice owes nothing, so money paid to it is an overpayment.
 
 `invoice_paid_status(total, paid)` says whether an invoice's payments leave it issued,
 partly paid or paid.
+
+The numbers come from `billing.balances` (the one definition of what an invoice claims and
+what was paid on it): `Balance.for_matching()` gives the `InvoiceBalance` of an invoice.
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ PAYABLE_STATUSES = frozenset({ISSUED, PARTLY_PAID, PAID})
 
 @dataclass(frozen=True)
 class InvoiceBalance:
-    """An invoice as the matching sees it: what it asks and what was paid before."""
+    """An invoice as the matching sees it: what it claims (`total`: billed - credited +
+    reminder fees + late interest, `billing.balances.Balance.claim`) and what was paid
+    before (`Balance.paid`). `owed` is signed here (negative when overpaid): the matching
+    compares a payment with it."""
 
     total: Decimal
     paid: Decimal

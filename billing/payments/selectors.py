@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from billing import balances
 from billing.models_invoicing import Invoice
 from billing.models_payments import TO_RECONCILE, Payment, PaymentFile
 from billing.payments import matching
@@ -38,7 +39,8 @@ def reconciliation_list(user: User | None, club: Organisation) -> QuerySet[Payme
 
 def with_paid(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
     """Invoices annotated with `paid_amount`: the sum of their payments (reversals count
-    negative)."""
+    negative), `billing.balances.Balance.received` as a join for big querysets (eligibility
+    compares it with the invoice total, D-04)."""
     return invoices.annotate(
         paid_amount=Coalesce(
             Sum("payments__amount"),
@@ -49,10 +51,15 @@ def with_paid(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
 
 
 def invoice_paid_amount(invoice: Invoice) -> Decimal:
-    return Payment.objects.filter(invoice=invoice).aggregate(paid=Sum("amount"))["paid"] or ZERO
+    """The payments on the invoice, reversals negative (`Balance.received`)."""
+    balance = balances.invoice_balances([invoice.pk]).get(invoice.pk)
+    return balance.received if balance is not None else ZERO
 
 
 def invoice_paid_status(invoice: Invoice) -> str:
-    """Issued, partly paid or paid, from the invoice's payments (the value of InvoiceStatus
-    that `Invoice.status` should hold; the invoicing services own that field)."""
-    return matching.invoice_paid_status(invoice.total.amount, invoice_paid_amount(invoice))
+    """Issued, partly paid or paid, from what was paid against the claim (the value of
+    InvoiceStatus that `Invoice.status` should hold; `billing.payments.status` sets it)."""
+    balance = balances.invoice_balances([invoice.pk]).get(invoice.pk)
+    if balance is None:
+        return matching.ISSUED
+    return matching.claim_status(balance.claim, balance.paid)

@@ -6,7 +6,9 @@
   so a transaction that is also in another file is recorded once. Each payment is matched by
   KID to the club's invoice and gets its `MatchState` (`matching.match`), in file order, with
   the matched invoices locked (primary-key order) so two imports cannot both see an invoice
-  as unpaid.
+  as unpaid. What an invoice still owes before a payment is `billing.balances`' claim (S-06:
+  billed - credited + reminder fees + late interest) less what was paid on it (net of
+  reversals and refunds paid out): one query for the whole file, as for one invoice.
 - `payment_register_manual`: a payment an administrator registers on an invoice; the form's
   idempotency token is the transaction key, so a double submit records once.
 - `payment_assign`: an unmatched payment from the reconciliation list to an invoice.
@@ -21,17 +23,19 @@ the payments, with an `InvoiceEvent` per change).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from billing import balances
 from billing.models_invoicing import Invoice, InvoiceKind
+from billing.models_ledger import Refund, RefundState
 from billing.models_payments import (
     TO_RECONCILE,
     MatchState,
@@ -54,6 +58,7 @@ AMOUNT_NOT_POSITIVE = _("The amount must be more than zero.")
 INVOICE_NOT_PAYABLE = _("Only an invoice (not a credit note) of the club can be paid.")
 TOKEN_REQUIRED = _("The form has expired; open it again.")
 ALREADY_ASSIGNED = _("This payment is already assigned to an invoice.")
+PAYMENT_REFUNDING = _("This payment is being refunded; cancel the refund before assigning it.")
 NOTHING_TO_RECONCILE = _("This payment needs no reconciliation.")
 
 
@@ -77,43 +82,39 @@ class _Row:
     state: str = MatchState.UNMATCHED
 
 
-def _lock_invoices(club: Organisation, kids: list[str]) -> dict[str, tuple[int, Decimal, str]]:
-    """The club's invoices with these KIDs, locked in primary-key order: kid -> (id, total,
-    status)."""
+def _lock_invoices(club: Organisation, kids: list[str]) -> dict[str, int]:
+    """The club's invoices with these KIDs, locked in primary-key order: kid -> id."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, kid, total, status FROM billing_invoice"
+            "SELECT id, kid FROM billing_invoice"
             " WHERE club_id = %s AND kind = %s AND kid = ANY(%s) ORDER BY id FOR UPDATE",
             [club.pk, InvoiceKind.INVOICE, kids],
         )
-        return {kid: (pk, total, status) for pk, kid, total, status in cursor.fetchall()}
+        return {kid: pk for pk, kid in cursor.fetchall()}
 
 
-def _paid_by_invoice(invoice_ids: list[int]) -> dict[int, Decimal]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT invoice_id, SUM(amount) FROM billing_payment"
-            " WHERE invoice_id = ANY(%s) GROUP BY invoice_id",
-            [invoice_ids],
-        )
-        return dict(cursor.fetchall())
+def _balances_before(invoice_ids: Iterable[int]) -> dict[int, matching.InvoiceBalance]:
+    """S-06: each (locked) invoice as the matching sees it before the new payments: its claim
+    (billed - credited + reminder fees + late interest) and what was paid on it (payments,
+    reversals negative, less refunds paid out), `billing.balances`' one definition. One
+    query for the whole file."""
+    return {
+        pk: balance.for_matching() for pk, balance in balances.invoice_balances(invoice_ids).items()
+    }
 
 
 def _match_in_order(
-    rows: list[_Row], invoices: dict, paid: dict[int, Decimal]
+    rows: list[_Row], before: dict[int, matching.InvoiceBalance]
 ) -> dict[int, matching.InvoiceBalance]:
     """The match state of each row, in file order: a second payment to an invoice sees the
     first one as paid. Returns the invoices' balances after the rows."""
-    balances = {
-        pk: matching.InvoiceBalance(total, paid.get(pk, ZERO), status)
-        for pk, total, status in invoices.values()
-    }
+    after = dict(before)
     for row in rows:
-        balance = balances.get(row.invoice_id) if row.invoice_id else None
+        balance = after.get(row.invoice_id) if row.invoice_id else None
         row.state = matching.match(row.transaction.amount, balance)
         if balance is not None:
-            balances[row.invoice_id] = balance.after(row.transaction.amount)
-    return balances
+            after[row.invoice_id] = balance.after(row.transaction.amount)
+    return after
 
 
 _INSERT_PAYMENTS = """
@@ -189,12 +190,14 @@ def _record_events(payment_file: PaymentFile, actor: User | None) -> None:
 
 
 def _settled_with_partials(
-    rows: list[_Row], balances: dict[int, matching.InvoiceBalance], paid: dict[int, Decimal]
+    rows: list[_Row],
+    before: dict[int, matching.InvoiceBalance],
+    after: dict[int, matching.InvoiceBalance],
 ) -> list[int]:
     """The invoices this file settled exactly that had a partial payment (before or in it)."""
     candidates = {row.invoice_id for row in rows if row.state == MatchState.PARTIAL}
-    candidates |= {row.invoice_id for row in rows if row.invoice_id and paid.get(row.invoice_id)}
-    return sorted(pk for pk in candidates if pk and balances[pk].owed == ZERO)
+    candidates |= {row.invoice_id for row in rows if row.invoice_id and before[row.invoice_id].paid}
+    return sorted(pk for pk in candidates if pk and after[pk].owed == ZERO)
 
 
 def _close_settled_partials(invoice_ids: list[int], actor: User | None) -> None:
@@ -279,20 +282,18 @@ def _record_transactions(
     rows: dict[str, _Row] = {}
     for transaction_ in parsed.transactions:
         key = ocr.transaction_key(transaction_)
-        invoice = invoices.get(transaction_.kid)
-        rows.setdefault(key, _Row(key, transaction_, invoice[0] if invoice else None))
-    invoice_ids = sorted({row.invoice_id for row in rows.values() if row.invoice_id})
-    paid = _paid_by_invoice(invoice_ids)
+        rows.setdefault(key, _Row(key, transaction_, invoices.get(transaction_.kid)))
+    before = _balances_before(invoices.values())
     ordered = list(rows.values())
-    balances = _match_in_order(ordered, invoices, paid)
+    after = _match_in_order(ordered, before)
     inserted = _insert(payment_file, ordered, actor)
     if len(inserted) != len(ordered):
         # Some transactions were recorded before (another file): match the new ones alone.
         ordered = [row for row in ordered if row.key in inserted]
-        balances = _match_in_order(ordered, invoices, paid)
+        after = _match_in_order(ordered, before)
         _update_states(payment_file, ordered)
     _record_events(payment_file, actor)
-    _close_settled_partials(_settled_with_partials(ordered, balances, paid), actor)
+    _close_settled_partials(_settled_with_partials(ordered, before, after), actor)
     status.invoices_refresh_paid_status(actor=actor, invoice_ids={r.invoice_id for r in ordered})
     payment_file.recorded_count = len(ordered)
     payment_file.duplicate_count = len(parsed.transactions) - len(ordered)
@@ -318,12 +319,11 @@ def _lock_invoice(invoice: Invoice) -> Invoice:
     return Invoice.objects.select_for_update().select_related("club").get(pk=invoice.pk)
 
 
-def _balance(invoice: Invoice, *, excluding: Payment | None = None) -> matching.InvoiceBalance:
-    payments = Payment.objects.filter(invoice=invoice)
-    if excluding is not None:
-        payments = payments.exclude(pk=excluding.pk)
-    paid = payments.aggregate(paid=Sum("amount"))["paid"] or ZERO
-    return matching.InvoiceBalance(invoice.total.amount, paid, invoice.status)
+def _balance(invoice: Invoice) -> matching.InvoiceBalance:
+    """S-06: the (locked) invoice as the matching sees it before a new payment: its claim
+    (billed - credited + reminder fees + late interest) and what was paid on it
+    (`billing.balances`, the one definition)."""
+    return balances.invoice_balances([invoice.pk])[invoice.pk].for_matching()
 
 
 def _event(
@@ -395,11 +395,14 @@ def payment_assign(*, actor: User | None, payment: Payment, invoice: Invoice) ->
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.invoice_id is not None:
         raise ValidationError(ALREADY_ASSIGNED)
+    if Refund.objects.filter(payment=payment).exclude(state=RefundState.CANCELLED).exists():
+        # the money is on its way back to the payer: it cannot also pay an invoice
+        raise ValidationError(PAYMENT_REFUNDING, code="payment_refunding")
     from_state = payment.match_state
     payment.invoice = invoice
-    payment.match_state = matching.match(
-        payment.amount.amount, _balance(invoice, excluding=payment)
-    )
+    # Not on the invoice yet (nor its refunds: a live refund was refused above), so the
+    # invoice's balance is what was paid before it.
+    payment.match_state = matching.match(payment.amount.amount, _balance(invoice))
     if payment.match_state == MatchState.MATCHED:
         payment.reconciled_at = timezone.now()
     payment.save(update_fields=["invoice", "match_state", "reconciled_at"])

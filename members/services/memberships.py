@@ -7,6 +7,10 @@
 - Leaving a group or a team is ending a function there, not the membership.
 - A family groups personal memberships of one club (M-11, D-01): a family-category type, at
   most the club's limit (members.club_settings), the first registered is the contact person.
+- Activating a membership pending verification (`membership_activate`, and
+  `memberships_activate` for the paid persons of an invoice) is one change with one history
+  record, whatever the grounds: the member confirmed their data through the link (M-14, S-08),
+  paid online (M-10), or their payment was registered (M-10). The callers check the grounds.
 - A member holds a "member" function in the club while the membership runs: persons belong
   to the organisations where they hold functions (clubadmin.access), so this is what makes a
   new member visible in the club's person register.
@@ -18,13 +22,14 @@ through clubadmin.access, validates and records the actor in the history.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_update_with_history
 
 from clubadmin import access
 from clubadmin.capabilities import Capability
@@ -78,12 +83,19 @@ END_BEFORE_START = _("The membership cannot end before it started.")
 RESIGNATION_IN_FUTURE = _("The resignation cannot be received on a future date.")
 NOT_IN_THIS_FAMILY = _("The membership is not in this family.")
 START_OF_ENDED = _("An ended membership cannot be changed.")
+ENDED_NOT_ACTIVATED = _("An ended membership cannot be activated.")
 PERSON_AND_NEW_PERSON = _("Choose an existing person or give a new person's name, not both.")
 PERSON_MISSING = _("Choose a person or give a new person's name.")
 CHILD_NOT_UNDER_18 = _("The child must be under 18 and have a birth date.")
 GUARDIAN_IS_CHILD = _("A guardian must be an adult.")
 GUARDIAN_EXISTS = _("This guardian relation is already registered.")
 GUARDIAN_SELF = _("A person cannot be their own guardian.")
+
+# Why a membership became active: the history's change reason (stored in English, at most
+# 100 characters).
+ACTIVATED_BY_LINK = "confirmed through the verification link (M-14)"
+ACTIVATED_BY_ONLINE_PAYMENT = "paid online (M-10)"
+ACTIVATED_BY_PAYMENT = "payment registered (M-10)"
 
 # The function every member holds in the club while the membership runs (migration 0002).
 MEMBER_FUNCTION_CODE = "member"
@@ -365,6 +377,63 @@ def membership_update(
     membership._history_user = actor
     membership.save(update_fields=[*changes, "updated_at"])
     return membership
+
+
+# ----------------------------------------------------------------------------- activating
+
+
+@transaction.atomic
+def membership_activate(*, actor: User | None, membership: Membership, reason: str) -> Membership:
+    """A membership pending verification becomes active, with one history record (who:
+    `actor`, None = the system or the payment provider; why: `reason`, one of the
+    `ACTIVATED_BY_*`). The caller has checked the grounds (a valid link, a payment), so the
+    actor is recorded, not checked. Idempotent: an active membership is returned unchanged
+    (no second record, also when two calls race: the row is locked). An ended membership
+    is refused."""
+    membership = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
+    if membership.status == MembershipStatus.ENDED:
+        raise ValidationError(ENDED_NOT_ACTIVATED, code="membership_ended")
+    if membership.status == MembershipStatus.ACTIVE:
+        return membership
+    membership.status = MembershipStatus.ACTIVE
+    membership._history_user = actor
+    membership._change_reason = reason
+    membership.save(update_fields=["status", "updated_at"])
+    return membership
+
+
+@transaction.atomic
+def memberships_activate(
+    *, actor: User | None, club_id: int, person_ids: Iterable[int], reason: str
+) -> list[Membership]:
+    """M-10: the memberships pending verification of `person_ids` in the club become active
+    (what a payment for these persons does); ended and active ones are left as they are.
+    Returns the activated ones. Set-based: a lock, an update and a history insert, whatever
+    the number of persons (an OCR file pays thousands of invoices)."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return []
+    memberships = list(
+        Membership.objects.select_for_update(of=("self",))
+        .filter(club_id=club_id, person_id__in=ids, status=MembershipStatus.PENDING_VERIFICATION)
+        .order_by("pk")  # STYLE 4: locks in primary-key order
+    )
+    if not memberships:
+        return []
+    now = timezone.now()
+    for membership in memberships:
+        membership.status = MembershipStatus.ACTIVE
+        membership.updated_at = now  # bulk_update does not fill auto_now
+        membership._history_user = actor  # not the request's user (the sandbox's webhook)
+    bulk_update_with_history(
+        memberships,
+        Membership,
+        ["status", "updated_at"],
+        default_user=actor,
+        default_change_reason=reason,
+        default_date=now,
+    )
+    return memberships
 
 
 # ----------------------------------------------------------------------------- ending

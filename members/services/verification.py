@@ -32,6 +32,7 @@ from members.models import (
     VerificationChannel,
     VerificationStatus,
 )
+from members.services import memberships as membership_services  # a cycle: call time only
 from members.services.common import require_capability
 
 # S-08, M-14: a link is valid 24 hours from sending.
@@ -232,8 +233,7 @@ def verification_confirm(
     found.status = VerificationStatus.VERIFIED
     found.used_at = moment
     found.save(update_fields=["status", "used_at"])
-    membership = found.membership
-    membership.status = MembershipStatus.ACTIVE
-    membership._history_user = actor
-    membership.save(update_fields=["status", "updated_at"])
+    found.membership = membership_services.membership_activate(
+        actor=actor, membership=found.membership, reason=membership_services.ACTIVATED_BY_LINK
+    )
     return found

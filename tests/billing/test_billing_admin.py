@@ -10,10 +10,10 @@ from django.test import Client
 from django.urls import reverse
 
 from billing import services
-from billing.models import ExemptionAgreement, FeeSchedule
+from billing.models import ExemptionAgreement, FeeSchedule, VolunteerContract
 from billing.pricing.example import REFEREES
 from members.models import FunctionType
-from tests.billing.factories import SEASON, ExemptionAgreementFactory
+from tests.billing.factories import SEASON, ExemptionAgreementFactory, VolunteerContractFactory
 from tests.billing.pages import billing_state
 from tests.members.factories import FunctionFactory, UserFactory
 
@@ -67,7 +67,7 @@ def test_d11_hardship_is_hidden_from_staff(world, rows):
     history = client.get(reverse("admin:billing_exemptionagreement_history", args=[hardship.pk]))
 
     assert [a.pk for a in listing.context["cl"].result_list] == [referee.pk]
-    assert change.status_code == 302  # Django admin: "does not exist", back to the index
+    assert change.status_code == 404  # missing and forbidden look the same (STYLE 9)
     assert history.status_code == 403
 
 
@@ -91,3 +91,34 @@ def test_d11_the_general_manager_sees_hardship_in_the_admin(world, rows):
     assert hardship.pk in [a.pk for a in listing.context["cl"].result_list]
     assert change.status_code == 200
     assert ExemptionAgreement.objects.count() == 2
+
+
+def test_an_old_version_is_not_saved_back_through_the_history_page(world, rows):
+    """django-simple-history's "revert" page saves its form on POST after checking only the
+    view permission: a read-only billing admin refuses the POST."""
+    contract = VolunteerContractFactory(person=world.player_a, club=world.club_a)
+    contract.valid_until = datetime.date(2027, 12, 31)
+    contract.save()
+    first = contract.history.earliest()
+    url = reverse("admin:billing_volunteercontract_simple_history", args=[contract.pk, first.pk])
+    client = staff_client(world)
+
+    page = client.get(url)
+    response = client.post(
+        url,
+        {
+            "person": world.player_a.pk,
+            "club": world.club_a.pk,
+            "signed_on": "2020-01-01",
+            "valid_until": "",
+        },
+    )
+
+    assert page.status_code == 200  # reading the old version is fine
+    assert response.status_code == 403
+    contract.refresh_from_db()
+    assert (contract.signed_on, contract.valid_until) == (
+        datetime.date(2026, 12, 1),
+        datetime.date(2027, 12, 31),
+    )
+    assert VolunteerContract.objects.count() == 1

@@ -131,7 +131,7 @@ def test_dues_lookup_takes_a_bounded_number_of_queries(world, django_assert_num_
     for person in persons:
         invoice(world.club_b, person)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         owed = dues_status.outstanding_dues(
             [p.pk for p in persons], exclude_club=world.club_a, on=TODAY
         )

@@ -3,13 +3,18 @@ without billing.manage, official with it in another club, official in this club,
 staff. Denied = 404 (302 to login for anonymous) AND nothing changed. Lists have query-count
 limits."""
 
+import datetime
+import re
+
 import pytest
 from django.urls import reverse
+from djmoney.money import Money
 
 from billing.delivery import services
-from billing.models_delivery import InvoiceDelivery, Reminder, ReminderPolicy
+from billing.models_delivery import InvoiceDelivery, Reminder, ReminderPolicy, TeamUnpaidNotice
 from tests.access_matrix import HTML_DENIED, Case, check_case, get, post
 from tests.billing.delivery.helpers import DUE, invoice_for
+from tests.billing.pages import english
 from tests.conftest import ROLES, World
 from tests.members.factories import PersonFactory
 
@@ -136,3 +141,53 @@ def test_d03_reminder_list_query_count(delivery_world, django_assert_max_num_que
 
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == 2
+
+
+def test_d03_reminder_list_pages_the_team_leader_lists(
+    delivery_world, django_assert_max_num_queries
+):
+    """The unpaid lists sent to team leaders are paged apart (`notices_page`), 50 a page, the
+    reminders' page kept in the links; the query count does not grow with them."""
+    leader = PersonFactory()
+    first = datetime.date(2026, 1, 1)
+    TeamUnpaidNotice.objects.bulk_create(
+        TeamUnpaidNotice(
+            club=delivery_world.club_a,
+            team=delivery_world.team_a,
+            leader=leader,
+            notice_date=first + datetime.timedelta(days=day),
+            players=[{"person_id": 1, "name": "A", "invoice_numbers": [1]}],
+            state="sent",
+        )
+        for day in range(57)
+    )
+    client = english(delivery_world.client("official_this_club", MANAGE))
+    url = reverse("billing:reminder-list", args=[delivery_world.club_a.pk])
+    client.get(url)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    second = client.get(url, {"notices_page": 2, "page": 1})
+
+    notices = response.context["notices"]
+    assert (len(notices.object_list), notices.paginator.num_pages) == (50, 2)
+    assert notices.object_list[0].notice_date == first + datetime.timedelta(days=56)
+    html = response.content.decode()
+    assert "?notices_page=2" in html
+    assert len(second.context["notices"].object_list) == 7
+    assert 'href="?notices_page=1&amp;page=1"' in second.content.decode()  # both pages kept
+
+
+def test_d03_reminder_list_formats_fees_and_names_the_delivery(delivery_world):
+    services.reminders_run(today=DUE.replace(month=4))
+    Reminder.objects.filter(sequence=1).update(fee=Money("35", "NOK"))  # next to zero interest
+    client = english(delivery_world.client("official_this_club", MANAGE))
+
+    response = client.get(reverse("billing:reminder-list", args=[delivery_world.club_a.pk]))
+
+    rows = list(response.context["page"].object_list)
+    assert rows and all(row.delivery_label in ("Waiting", "Posted", "Sent") for row in rows)
+    html = response.content.decode()
+    cells = re.findall(r'<td class="num">([^<]*)</td>', html)
+    assert cells and all(re.fullmatch(r"\d[\d,]*\.\d\d", cell) for cell in cells), cells
+    assert ">pending<" not in html and ">posted<" not in html

@@ -110,3 +110,73 @@ def test_s06_late_interest_per_half_year_rate():
     assert rules.late_interest(
         amount=Decimal("1000"), due_date=DUE, until=DUE, rates=rates
     ) == Decimal("0.00")
+
+
+# ------------------------------------------------------------------ S-06 late interest
+
+RATES = [
+    rules.DatedValue(datetime.date(2025, 1, 1), Decimal("12.50")),
+    rules.DatedValue(datetime.date(2026, 7, 1), Decimal("12.00")),
+]
+WITH_INTEREST = rules.Policy(charge_interest=True)
+
+
+def interest(until, previous=(), changes=(), principal="500.00", due=DUE, policy=WITH_INTEREST):
+    return rules.reminder_interest(
+        principal=Decimal(principal),
+        changes=list(changes),
+        due_date=due,
+        today=until,
+        previous=list(previous),
+        policy=policy,
+        rates=RATES,
+    )
+
+
+def test_s06_interest_from_the_day_after_the_due_date_to_the_reminder():
+    # 500 * 12.5 % * 7 / 365 = 1.1986...
+    assert interest(day(7)) == Decimal("1.20")
+    assert interest(DUE) == Decimal("0.00")
+
+
+def test_s06_interest_split_at_the_half_year_rate_change():
+    due = datetime.date(2026, 6, 20)
+    # 10 days (21-30 June) at 12.5 % and 10 days (1-10 July) at 12 %: 500 * 2.45 / 365
+    assert interest(datetime.date(2026, 7, 10), due=due) == Decimal("3.36")
+
+
+def test_s06_each_reminder_charges_only_the_days_since_the_previous_one():
+    first = interest(day(7))
+    previous = [rules.PastReminder(1, day(7), Decimal("0"), day(21))]
+    second = interest(day(28), previous)
+
+    assert (first, second) == (Decimal("1.20"), Decimal("3.60"))  # 7 days, then 21 days
+    # no day charged twice: the whole period at once differs only by the rounding of each
+    assert interest(day(28)) == Decimal("4.79")  # 1.1986 + 3.5959 = 4.7945
+
+
+def test_s06_interest_runs_on_the_principal_unpaid_each_day():
+    # 200 paid on day 3: 2 days on 500, 5 days on 300 = (1000 + 1500) * 0.125 / 365
+    paid = [(day(3), Decimal("-200.00"))]
+    assert interest(day(7), changes=paid) == Decimal("0.86")
+    # paid in full before the due date: nothing; a later reversal (S-02) puts it back
+    settled = [(day(-5), Decimal("-500.00")), (day(4), Decimal("500.00"))]
+    assert interest(day(7), changes=settled) == Decimal("0.68")  # days 4-7 on 500
+
+
+def test_s06_interest_rounded_half_up_to_the_ore():
+    # 0.25 * 10 % * 73 / 365 = 0.005 exactly
+    rates = [rules.DatedValue(datetime.date(2025, 1, 1), Decimal("10"))]
+    assert rules.late_interest(
+        amount=Decimal("0.25"), due_date=DUE, until=day(73), rates=rates
+    ) == Decimal("0.01")
+
+
+def test_s06_no_interest_before_the_first_rate_or_when_the_club_charges_none():
+    early = datetime.date(2024, 12, 1)
+    # 31 Dec 2024 has no rate; 1-10 January 2025 at 12.5 %: 500 * 0.125 * 10 / 365
+    assert interest(datetime.date(2025, 1, 10), due=early + datetime.timedelta(days=29)) == (
+        Decimal("1.71")
+    )
+    assert interest(day(30), policy=rules.Policy(charge_interest=False)) == Decimal("0.00")
+    assert interest(day(30), principal="0") == Decimal("0.00")

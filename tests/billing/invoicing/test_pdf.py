@@ -56,7 +56,11 @@ def test_s05_pdf_has_the_invoice_content_in_norwegian(club):
     assert f"Forfallsdato 01.03.{SEASON}" in text
     assert f"KID {invoice.kid}" in text
     assert str(invoice.number) in text
-    assert f"Membership fee {SEASON}" in text  # what is sold, for which period (S-05)
+    assert f"Medlemskontingent {SEASON}" in text  # what is sold, for which period (S-05)
+    # the lines' descriptions in the invoice's language too, as on the invoice page
+    assert f"Medlemskontingent {SEASON} pensioner 200 (D-01 pensioner)" in text
+    assert "Fakturagebyr 50 (M-10)" in text
+    assert "Membership fee" not in text and "Invoice fee" not in text
     assert "200,00" in text and "50,00" in text  # D-01 pensioner, M-10 invoice fee
     assert "Totalt (NOK) 250,00" in text
     assert flat(HELP_TEXT) in text  # D-11 on every invoice
@@ -76,7 +80,9 @@ def test_s05_pdf_in_english_for_a_payer_who_chose_english(club):
     assert "Total (NOK) 250.00" in text
     assert f"KID {invoice.kid}" in text
     assert flat(HELP_TEXT) in text
-    assert "Fakturadato" not in text
+    assert f"Membership fee {SEASON} pensioner 200 (D-01 pensioner)" in text
+    assert "Invoice fee 50 (M-10)" in text
+    assert "Fakturadato" not in text and "Medlemskontingent" not in text
 
 
 def test_d11_help_text_on_every_invoice(club):

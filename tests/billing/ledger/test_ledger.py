@@ -46,7 +46,8 @@ def test_season_totals_and_payer_balances(world):
         Decimal("500.00"),
         Decimal("2400.00"),
     )
-    balances = {i.number: i.balance for i in selectors.ledger_invoices(user, world.club_a)}
+    rows = selectors.ledger_rows(selectors.ledger_invoices(user, world.club_a))
+    balances = {row.invoice.number: row.balance for row in rows}
     assert balances == {paid.number: Decimal("0.00"), paid.number + 1: Decimal("2400.00")}
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from djmoney.money import Money
 
+from billing.invoicing import services as invoicing_services
 from billing.ledger import rules, services
 from billing.models import VolunteerHours
 from billing.models_invoicing import Invoice, InvoiceEvent, InvoiceLine
@@ -203,11 +204,70 @@ def test_approve_issues_a_partial_credit_note_and_keeps_the_charge_billed(world)
     )
     # The fee was rightly invoiced: its charge stays billed, so no run invoices it again.
     assert bill.lines.get().is_billed is True
-    assert list(bill.events.values_list("kind", flat=True)) == [InvoiceEvent.Kind.PARTLY_CREDITED]
+    # The credit note's events; the status follows the smaller claim (the test's payment was
+    # written without the payment services, so the invoice was still "issued").
+    assert list(bill.events.values_list("kind", "from_status", "to_status")) == [
+        (InvoiceEvent.Kind.PARTLY_CREDITED, "issued", "issued"),
+        ("payment", "issued", "paid"),
+    ]
     assert list(approved.events.values_list("from_state", "to_state", "actor")) == [
         ("", "proposed", None),
         ("proposed", "approved", actor.pk),
     ]
+
+
+def test_m15_the_credit_note_is_written_in_its_invoices_language(world):
+    """The credit note's line and reason read like the invoice's own lines (bokmål by
+    default): the hours times the club's rate, the rule id once."""
+    schedule(world.club_a)
+    person, _bill = _volunteer(world, "2.5")
+    account(person, "86011117947")
+    [refund] = services.refunds_propose_volunteer_work(
+        actor=None, club=world.club_a, season=SEASON
+    ).created
+
+    note = services.refund_approve(
+        actor=world.user("official_this_club"), refund=refund
+    ).credit_note
+
+    [line] = note.lines.all()
+    assert line.description.startswith("2,5 ")  # the decimal comma of bokmål
+    assert "100" in line.description and "M-15" not in line.description
+    assert note.reason == f"M-15: {line.description}"
+
+
+def test_approve_refuses_when_the_charge_was_credited_meanwhile(world):
+    schedule(world.club_a)
+    person, bill = _volunteer(world, "3")
+    account(person, "86011117947")
+    [refund] = services.refunds_propose_volunteer_work(
+        actor=None, club=world.club_a, season=SEASON
+    ).created
+    invoicing_services.invoice_credit(actor=None, invoice=bill, reason="Wrong fee")
+    before = _state()
+
+    with pytest.raises(ValidationError) as error:
+        services.refund_approve(actor=None, refund=refund)
+
+    assert error.value.messages == [str(services.CHARGE_NOT_BILLED)]
+    assert _state() == before
+
+
+def test_approve_twice_issues_one_credit_note(world):
+    schedule(world.club_a)
+    person, bill = _volunteer(world, "3")
+    account(person, "86011117947")
+    [refund] = services.refunds_propose_volunteer_work(
+        actor=None, club=world.club_a, season=SEASON
+    ).created
+    services.refund_approve(actor=None, refund=refund)
+    before = _state()
+
+    with pytest.raises(ValidationError):
+        services.refund_approve(actor=None, refund=refund)
+
+    assert _state() == before
+    assert Invoice.objects.filter(kind="credit_note", credited_invoice=bill).count() == 1
 
 
 def test_mark_paid_only_approved_refunds_all_or_nothing(world):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from djmoney.money import Money
 
-from billing.models_invoicing import Invoice, InvoiceLine
+from billing.models_invoicing import Invoice, InvoiceLine, InvoiceNumberSeries
 from billing.models_online import CheckoutSession
 from billing.online import provider
 from billing.online.provider import CheckoutCreated, CheckoutRequest
@@ -127,3 +127,38 @@ class StripeStandIn:
 
     def parse_webhook(self, body, headers):  # type: ignore[no-untyped-def]
         raise NotImplementedError
+
+
+# ------------------------------------------------------------------ M-10: invoice fees
+
+INVOICE_FEE = Decimal("50.00")
+FEES_TOTAL = sum(SHARES.values(), Decimal("0.00")) + 3 * INVOICE_FEE  # 1400.00
+
+
+def build_family_with_fees(world) -> Family:  # type: ignore[no-untyped-def]
+    """The family of `build_family`, all three paying by invoice: each has the invoice fee
+    (M-10, NOK 50 per person in a family too) on the membership invoice, as the pricing
+    engine writes it (fee `invoice_fee`, invoiced with the membership fee: same key fee,
+    group and period). The invoice owes NOK 1400."""
+    family = build_family(world)
+    invoice = family.invoice
+    for position, name in enumerate(SHARES, start=len(SHARES) + 1):
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            club=invoice.club,
+            person=family.persons[name],
+            position=position,
+            fee="invoice_fee",
+            key_fee="membership",
+            line_kind="charge",
+            period_start=PERIOD[0],
+            period_end=PERIOD[1],
+            description="Fakturagebyr NOK 50 (M-10)",
+            rule_id="M-10",
+            amount=Money(INVOICE_FEE, "NOK"),
+        )
+    invoice.total = Money(FEES_TOTAL, "NOK")
+    invoice.save(update_fields=["total"])
+    # The club's series goes on after the invoice (its credit notes are numbered in it).
+    InvoiceNumberSeries.objects.create(club=invoice.club, next_number=invoice.number + 1)
+    return family

@@ -15,6 +15,7 @@ from billing.models_online import CheckoutSession, CheckoutState
 from billing.models_payments import Payment
 from members.models import MembershipStatus
 from tests.billing.online.helpers import statuses
+from tests.billing.payments.helpers import make_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -135,11 +136,19 @@ def test_the_sandbox_page_is_404_when_stripe_is_the_provider(family, settings):
     assert client.get(started["Location"]).status_code == 404
 
 
-def test_pay_page_query_count(family, django_assert_max_num_queries):
+@pytest.mark.parametrize("more_invoices", [0, 3])
+def test_pay_page_query_count(world, family, django_assert_max_num_queries, more_invoices):
+    """A fixed number of queries, whatever the number of invoices and clubs (M-10: the
+    amounts without the invoice fees included)."""
+    mother = family.persons["mother"]
+    for number in range(more_invoices):
+        club = world.club_b if number % 2 else world.club_a
+        make_invoice(club, mother, 10 + number, "100.00")
     client = _client(family.users["mother"])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get(PAY)
     assert response.status_code == 200
+    assert response.content.decode().count('name="club"') == (2 if more_invoices else 1)
 
 
 def test_portal_invoices_link_to_pay_now(family):

@@ -1,7 +1,8 @@
 """Issue 6 scope 6: the invoice status follows the money (issued <-> partly paid <-> paid)
 with an InvoiceEvent per change (STYLE 5), from every place money is recorded or moved; a
 void is refused once money is on the invoice (S-05); the claim includes reminder fees (S-06)
-and credit notes."""
+and credit notes. M-10: an invoice that becomes paid activates the pending memberships of
+the persons with a membership fee on it."""
 
 from __future__ import annotations
 
@@ -28,9 +29,14 @@ from billing.models_payments import MatchState, Payment, PaymentEvent
 from billing.online import provider as online_provider
 from billing.online import services as online_services
 from billing.payments import matching, ocr, services, status
+from members.models import Membership, MembershipStatus
+from members.services import memberships as members_services
 from tests.billing.online.helpers import SANDBOX_SECRET, build_family
+from tests.billing.online.helpers import statuses as family_statuses
 from tests.billing.payments.helpers import Tx, make_invoice, ocr_file
 from tests.conftest import World
+from tests.members.factories import PersonFactory
+from tests.members.factories_memberships import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -362,3 +368,261 @@ def test_s02_a_malformed_transaction_record_still_gets_netsgiros_error():
     expected = str(ocr.BAD_RECORD).format(line=3, reason="<reason>").split("<reason>")[0]
     assert str(error.value).startswith(expected)
     assert "did not match TransactionAmountItem1" in str(error.value)  # netsgiro's own error
+
+
+# ------------------------------------------------------------------ M-10 activation
+
+
+def membership_changes(membership: Membership) -> list[tuple]:
+    """The membership's history records after its creation, oldest first."""
+    return list(
+        Membership.history.filter(id=membership.pk, history_type="~")
+        .order_by("history_date", "history_id")
+        .values_list("status", "history_user_id", "history_change_reason")
+    )
+
+
+def membership_status(membership: Membership) -> str:
+    return Membership.objects.get(pk=membership.pk).status
+
+
+def membership_invoice(world, number: int, lines: list[tuple], total: str | None = None):  # type: ignore[no-untyped-def]
+    """An invoice of club A to the first line's person; lines are (person, fee, amount)."""
+    amount_total = total or str(sum(D(amount) for _person, _fee, amount in lines))
+    invoice = make_invoice(world.club_a, lines[0][0], number, amount_total)
+    for position, (person, fee, amount) in enumerate(lines, start=1):
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            club=world.club_a,
+            person=person,
+            position=position,
+            fee=fee,
+            key_fee=fee,
+            line_kind="charge",
+            period_start=datetime.date(2026, 1, 1),
+            period_end=datetime.date(2026, 12, 31),
+            description=fee,
+            amount=Money(amount, "NOK"),
+        )
+    return invoice
+
+
+def pending(world, person=None) -> Membership:  # type: ignore[no-untyped-def]
+    return MembershipFactory(
+        person=person or PersonFactory(),
+        club=world.club_a,
+        status=MembershipStatus.PENDING_VERIFICATION,
+    )
+
+
+def test_m10_an_ocr_payment_that_pays_the_invoice_activates_the_membership(world, admin):
+    membership = pending(world)
+    membership_invoice(world, 1, [(membership.person, "membership", "500.00")])
+
+    import_file(world, admin, [Tx("0000001", "500.00", "1")])
+
+    assert membership_status(membership) == MembershipStatus.ACTIVE
+    assert membership_changes(membership) == [
+        (MembershipStatus.ACTIVE, admin.pk, members_services.ACTIVATED_BY_PAYMENT)
+    ]
+
+
+def test_m10_a_partial_payment_activates_nobody(world, admin):
+    membership = pending(world)
+    membership_invoice(world, 1, [(membership.person, "membership", "500.00")])
+
+    import_file(world, admin, [Tx("0000001", "499.00", "1")])
+
+    assert membership_status(membership) == MembershipStatus.PENDING_VERIFICATION
+    assert membership_changes(membership) == []
+
+    # the rest, in the next file: now it is paid
+    import_file(world, admin, [Tx("0000001", "1.00", "2")], transmission="1000082")
+
+    assert membership_status(membership) == MembershipStatus.ACTIVE
+
+
+def test_m10_s06_paid_total_with_an_unpaid_reminder_fee_activates_nobody(world, admin):
+    membership = pending(world)
+    invoice = membership_invoice(world, 1, [(membership.person, "membership", "500.00")])
+    Reminder.objects.create(
+        invoice=invoice,
+        club=invoice.club,
+        sequence=1,
+        reminded_on=datetime.date(2026, 3, 20),
+        due_date=datetime.date(2026, 4, 3),
+        fee=Money("35.00", "NOK"),
+    )
+
+    register(admin, invoice, "500.00", "t1")
+    assert membership_status(membership) == MembershipStatus.PENDING_VERIFICATION
+
+    register(admin, invoice, "35.00", "t2")
+    assert membership_status(membership) == MembershipStatus.ACTIVE
+
+
+def test_m11_m10_a_paid_family_invoice_activates_every_person_on_it(world, admin):
+    family = build_family(world)
+    other = pending(world)  # a pending member of the club not on the invoice
+
+    import_file(world, admin, [Tx(family.invoice.kid, str(family.total), "1")])
+
+    assert set(family_statuses(family).values()) == {MembershipStatus.ACTIVE}
+    assert membership_status(other) == MembershipStatus.PENDING_VERIFICATION
+
+
+def test_m10_only_membership_fee_charges_still_billed_activate(world, admin):
+    member = pending(world)
+    activity_only = pending(world)
+    credited_away = pending(world)
+    invoice = membership_invoice(
+        world,
+        1,
+        [
+            (member.person, "membership", "500.00"),
+            (activity_only.person, "activity", "800.00"),
+            (credited_away.person, "membership", "500.00"),
+        ],
+    )
+    InvoiceNumberSeries.objects.create(club=invoice.club, next_number=2)
+    credited_line = InvoiceLine.objects.get(invoice=invoice, position=3)
+    invoicing_services.invoice_credit(
+        actor=admin, invoice=invoice, reason="Not a member after all", lines=[credited_line]
+    )
+
+    import_file(world, admin, [Tx("0000001", "1300.00", "1")])
+
+    assert status_of(invoice) == PAID
+    assert (
+        membership_status(member),
+        membership_status(activity_only),
+        membership_status(credited_away),
+    ) == (
+        MembershipStatus.ACTIVE,
+        MembershipStatus.PENDING_VERIFICATION,
+        MembershipStatus.PENDING_VERIFICATION,
+    )
+
+
+def test_m10_ended_and_active_memberships_and_other_clubs_are_left_as_they_are(world, admin):
+    person = PersonFactory()
+    ended = MembershipFactory(
+        person=person,
+        club=world.club_a,
+        status=MembershipStatus.ENDED,
+        start_date=datetime.date(2020, 1, 1),
+        end_date=datetime.date(2021, 12, 31),
+    )
+    elsewhere = MembershipFactory(
+        person=person, club=world.club_b, status=MembershipStatus.PENDING_VERIFICATION
+    )
+    membership_invoice(world, 1, [(person, "membership", "500.00")])
+
+    import_file(world, admin, [Tx("0000001", "500.00", "1")])
+
+    assert membership_status(ended) == MembershipStatus.ENDED
+    assert membership_status(elsewhere) == MembershipStatus.PENDING_VERIFICATION
+    assert membership_changes(ended) == membership_changes(elsewhere) == []
+
+
+def test_m10_manual_payment_and_assignment_activate(world, admin):
+    by_hand = pending(world)
+    assigned = pending(world)
+    first = membership_invoice(world, 1, [(by_hand.person, "membership", "500.00")])
+    second = membership_invoice(world, 2, [(assigned.person, "membership", "500.00")])
+
+    register(admin, first, "500.00", "t1")
+    import_file(world, admin, [Tx("9999999", "500.00", "1")])
+    assert membership_status(assigned) == MembershipStatus.PENDING_VERIFICATION
+    services.payment_assign(actor=admin, payment=Payment.objects.get(kid="9999999"), invoice=second)
+
+    assert membership_status(by_hand) == MembershipStatus.ACTIVE
+    assert membership_status(assigned) == MembershipStatus.ACTIVE
+
+
+def test_m10_a_credit_note_that_leaves_the_invoice_paid_activates(world, admin):
+    membership = pending(world)
+    invoice = membership_invoice(
+        world,
+        1,
+        [(membership.person, "membership", "500.00"), (membership.person, "activity", "300.00")],
+    )
+    InvoiceNumberSeries.objects.create(club=invoice.club, next_number=2)
+    register(admin, invoice, "500.00", "t1")
+    assert membership_status(membership) == MembershipStatus.PENDING_VERIFICATION
+    activity = InvoiceLine.objects.get(invoice=invoice, fee="activity")
+
+    invoicing_services.invoice_credit(
+        actor=admin, invoice=invoice, reason="Left the group", amounts={activity.pk: D("300.00")}
+    )
+
+    assert status_of(invoice) == PAID
+    assert membership_changes(membership) == [
+        (MembershipStatus.ACTIVE, admin.pk, members_services.ACTIVATED_BY_PAYMENT)
+    ]
+
+
+def test_m10_online_payment_activates_once_with_its_own_reason(world, online_settings):
+    family = build_family(world)
+    payer = family.users["mother"]
+    session = online_services.checkout_start(
+        actor=payer, payer=payer.person, invoices=[family.invoice], scope=CheckoutScope.FAMILY
+    )
+
+    online_services.online_payment_record(paid_event(session))
+
+    assert status_of(family.invoice) == PAID
+    for membership in family.memberships.values():
+        assert membership_changes(membership) == [
+            (MembershipStatus.ACTIVE, None, members_services.ACTIVATED_BY_ONLINE_PAYMENT)
+        ]
+
+
+def test_m10_a_second_refresh_activates_nothing_again(world, admin):
+    membership = pending(world)
+    invoice = membership_invoice(world, 1, [(membership.person, "membership", "500.00")])
+    register(admin, invoice, "500.00", "t1")
+
+    assert status.invoices_refresh_paid_status(actor=admin, invoice_ids=[invoice.pk]) == []
+    assert len(membership_changes(membership)) == 1
+
+
+def test_m10_a_big_import_activates_set_based(world, admin):
+    count = 200
+    memberships = [pending(world) for _index in range(count)]
+    for number, membership in enumerate(memberships, start=1):
+        membership_invoice(world, number, [(membership.person, "membership", "500.00")])
+    content = ocr_file([Tx(f"{n:07d}", "500.00", str(n)) for n in range(1, count + 1)])
+
+    with CaptureQueriesContext(connection) as queries:
+        services.payment_file_import(
+            actor=admin, club=world.club_a, content=content, file_name="big"
+        )
+
+    assert len(queries) <= 30
+    assert set(
+        Membership.objects.filter(pk__in=[m.pk for m in memberships]).values_list(
+            "status", flat=True
+        )
+    ) == {MembershipStatus.ACTIVE}
+
+
+def test_m10_a_refresh_without_pending_memberships_asks_one_query_more(world, admin):
+    invoice = membership_invoice(world, 1, [(world.player_a, "membership", "500.00")])
+    Payment.objects.create(
+        club=invoice.club,
+        invoice=invoice,
+        source="manual",
+        transaction_key="m1",
+        amount=Money("500.00", "NOK"),
+        paid_date=PAID_ON,
+        kid=invoice.kid,
+        match_state=MatchState.MATCHED,
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        status.invoices_refresh_paid_status(actor=admin, invoice_ids=[invoice.pk])
+
+    assert status_of(invoice) == PAID
+    # the persons to activate: none waiting, so no activation
+    assert sum("members_membership" in q["sql"] for q in queries.captured_queries) == 1
