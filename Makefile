@@ -16,6 +16,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 ONLY ?=
+# pytest-xdist processes (one test database each, <TEST_DATABASE_NAME>_gw<n>): one per core.
+TEST_WORKERS ?= auto
 DEMO_PERSONS ?= 2000
 DEMO_SEED ?= 1
 WEB_PORT ?= 8000
@@ -78,12 +80,12 @@ demo: migrate ## reset the demo data and seed it again
 # ------------------------------------------------------------------ checks
 
 # Lint errors fail the target, but pytest still runs so that one run shows both.
-test: venv services ## ruff check, then pytest (pass pytest options with ARGS="...")
+test: venv services ## ruff check, then pytest on every core (ARGS="...", TEST_WORKERS=0 for one process)
 	@echo "ruff check ."
 	lint_status=0
 	$(BIN)/ruff check . || lint_status=$$?
 	test_status=0
-	$(BIN)/pytest $(ARGS) || test_status=$$?
+	$(BIN)/pytest -n $(TEST_WORKERS) $(ARGS) || test_status=$$?
 	if [[ $$test_status -eq 5 ]]; then
 	  echo "make test: pytest collected no tests (exit 5), not counted as a failure"
 	  test_status=0

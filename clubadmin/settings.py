@@ -131,7 +131,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env("CACHE_KEY_PREFIX", "clubadmin"),
+        # Parallel test processes (pytest-xdist) share one Redis: each keeps its own keys.
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", "clubadmin") + env("PYTEST_XDIST_WORKER", ""),
     }
 }
 
