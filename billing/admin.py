@@ -31,7 +31,7 @@ from billing import (  # noqa: F401  (issue 6: registered by importing them)
     admin_payments,
     selectors,
 )
-from billing.admin_base import BillingAdmin
+from billing.admin_base import BillingAdmin, ReadOnlyInline
 from billing.models import (
     CONFIDENTIAL_KINDS,
     ActivityGroup,
@@ -48,22 +48,8 @@ from clubadmin.capabilities import Capability
 from members.models import Function
 
 
-class ReadOnlyTabularInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # the parent row is scoped; Django's model permissions are not used here
-        return self.admin_site.has_permission(request)
-
-
-class ActivityGroupInline(ReadOnlyTabularInline):
+class ActivityGroupInline(ReadOnlyInline):
+    show_change_link = False
     model = ActivityGroup
     fields = ("code", "name", "organisation", "season_start", "season_end", "invoice_date")
     readonly_fields = fields
@@ -158,7 +144,8 @@ class TrialPeriodAdmin(BillingAdmin):
     raw_id_fields = ("person", "team")
 
 
-class InstalmentInline(ReadOnlyTabularInline):
+class InstalmentInline(ReadOnlyInline):
+    show_change_link = False
     model = Instalment
     fields = ("number", "amount", "due_date")
     readonly_fields = fields

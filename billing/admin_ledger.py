@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -144,6 +143,3 @@ class ReportAgeBandsAdmin(ValueChangeLogMixin, ClubRowAdmin):
             )
             kwargs["queryset"] = access.scope(request.user, self.change_capability, reporting)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return self.has_change_permission(request, obj)

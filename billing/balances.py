@@ -79,16 +79,11 @@ _CLAIMS_COSTS = (
     f"{_IS_INVOICE} AND target.status NOT IN ('{InvoiceStatus.VOID}', '{InvoiceStatus.CREDITED}')"
 )
 
-# Refunds of (the excess of) a payment (`Refund.payment`, `billing.ledger.overpayments`)
-# belong to the payment's invoice.
-HAS_REFUND_PAYMENT = any(field.name == "payment" for field in Refund._meta.get_fields())
-
 
 def _refunds_of_payments(targets: str, *, dated: bool = False) -> str:
     """`UNION ALL` the paid refunds of payments to the invoices of `targets` (a relation
-    aliased `target` with a column `id`): (invoice id, [paid on,] amount)."""
-    if not HAS_REFUND_PAYMENT:
-        return ""
+    aliased `target` with a column `id`): (invoice id, [paid on,] amount). Refunds of (the
+    excess of) a payment (`billing.ledger.overpayments`) belong to the payment's invoice."""
     day = " refund.paid_on," if dated else ""
     return f"""
     UNION ALL
@@ -162,7 +157,6 @@ BALANCE_COLUMNS = (
 # SQL expressions over the relation `balance` (aliased `balance`).
 CLAIM_SQL = "(balance.billed - balance.credited + balance.fees + balance.interest)"
 PAID_SQL = "(balance.received - balance.refunded)"
-OWED_SQL = f"GREATEST({CLAIM_SQL} - {PAID_SQL}, 0)"
 
 IDS_SOURCE = "unnest(%(ids)s::bigint[]) AS wanted(id)"
 

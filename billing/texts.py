@@ -229,7 +229,7 @@ def _value(name: str, value: object) -> str:
         return render(value)
     if isinstance(value, Decimal):
         if name in NUMBER_VALUES:
-            return formats.number_format(Decimal(format_percent(value)))
+            return _number(value)
         return money(value)
     if isinstance(value, datetime.date):
         return value.isoformat()

@@ -4,7 +4,7 @@
 For other parts of billing:
 - `with_delivery_status(invoices)` annotates an invoice queryset with the state, channel,
   time and error of the invoice's own delivery (one query; for the invoice pages).
-- `reminder_fees(invoice_ids)` / `with_reminder_fees(invoices)`: the reminder fees charged on
+- `reminder_fees(invoice_ids)`: the reminder fees charged on
   each invoice (S-06). What a payer owes (`amounts_owed`) is `billing.balances`' answer:
   billed - credit notes + reminder fees + late interest - paid, never below zero.
 """
@@ -159,9 +159,8 @@ def reminder_policy(club: Organisation) -> ReminderPolicy:
     return ReminderPolicy.objects.filter(club=club).first() or ReminderPolicy(club=club)
 
 
-# S-06: the club's switch for late interest. `ReminderPolicy` has no such field yet (adding
-# it needs a migration); until it has one, no club is charged interest: money is added to a
-# member's claim only where the club decided so, as for the reminder fee (`charge_fee`).
+# S-06: late interest is added to a member's claim only where the club decided so
+# (`ReminderPolicy.charge_interest`, off by default), as for the reminder fee (`charge_fee`).
 def charges_interest(policy: ReminderPolicy) -> bool:
     """S-06: whether the club charges late interest on its reminders."""
     return policy.charge_interest
@@ -214,11 +213,6 @@ def reminder_fees(invoice_ids: Iterable[int]) -> dict[int, Decimal]:
         for pk, balance in balances.invoice_balances(invoice_ids).items()
         if balance.fees
     }
-
-
-def with_reminder_fees(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """Annotate `reminder_fees` (Decimal, 0 when none), `billing.balances`' `fees`."""
-    return invoices.annotate(reminder_fees=balances.correlated("balance.fees"))
 
 
 def amounts_owed(invoice_ids: Sequence[int]) -> dict[int, Decimal]:

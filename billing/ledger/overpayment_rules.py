@@ -21,10 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-ZERO = Decimal("0.00")
+from billing.payments.matching import PAYABLE_STATUSES
 
-# The values of billing.models_invoicing.InvoiceStatus that claim money.
-PAYABLE_STATUSES = frozenset({"issued", "partly_paid", "paid"})
+ZERO = Decimal("0.00")
 
 
 def invoice_claim(claim: Decimal, status: str) -> Decimal:

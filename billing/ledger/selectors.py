@@ -241,9 +241,7 @@ def _paid_refunds(club: Organisation) -> QuerySet[Refund]:
 def _refunds_without_invoice(club: Organisation, group: str, **narrow) -> dict[int, Decimal]:
     """Refunds paid out that belong to no invoice (neither directly nor through a payment:
     `billing.balances` counts those) by `group`."""
-    refunds = _paid_refunds(club)
-    if balances.HAS_REFUND_PAYMENT:
-        refunds = refunds.filter(payment__isnull=True)
+    refunds = _paid_refunds(club).filter(payment__isnull=True)
     return dict(
         refunds.filter(**narrow)
         .order_by()
@@ -268,13 +266,12 @@ def season_totals(user: UserLike, club: Organisation) -> LedgerTotals:
         Payment.objects.filter(club=club, invoice__isnull=True).aggregate(sum=Sum("amount"))["sum"]
         or ZERO
     )
-    if balances.HAS_REFUND_PAYMENT:  # what went back of payments without an invoice
-        unallocated -= (
-            _paid_refunds(club)
-            .filter(payment__isnull=False, payment__invoice__isnull=True)
-            .aggregate(sum=Sum("amount"))["sum"]
-            or ZERO
-        )
+    unallocated -= (  # what went back of payments without an invoice
+        _paid_refunds(club)
+        .filter(payment__isnull=False, payment__invoice__isnull=True)
+        .aggregate(sum=Sum("amount"))["sum"]
+        or ZERO
+    )
     return LedgerTotals(sorted(seasons.values(), key=lambda totals: -totals.season), unallocated)
 
 

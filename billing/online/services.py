@@ -30,7 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from billing import balances
+from billing import balances, texts
 from billing.invoicing import services as invoicing_services
 from billing.models_invoicing import Invoice, InvoiceLine
 from billing.models_online import (
@@ -197,7 +197,7 @@ def _invoice_fees_credit(invoice: Invoice, fee_lines: dict[int, Decimal]) -> Inv
     (`lines=`): that credits every line sharing a key with a chosen one, and an invoice-fee
     line shares the key of the fee it comes with (`key_fee`), so it would take the
     membership fee with it. The fee line stays billed (the charge is not invoiced again)."""
-    with translation.override(invoice.language or settings.LANGUAGE_CODE):
+    with translation.override(texts.invoice_language(invoice.language)):
         reason = str(FEE_WAIVED_REASON)
     return invoicing_services.invoice_credit(
         actor=None,  # the payment provider: the system

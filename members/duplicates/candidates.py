@@ -384,7 +384,10 @@ def detection_runs_visible_to(user: User | None) -> QuerySet[DetectionRun]:
     register (e.g. from `manage.py detect_duplicates`) for anyone holding the capability: a
     run shows counts only, its candidates stay scoped."""
     prefixes = _merge_prefixes(user)
-    queryset = DetectionRun.objects.select_related("organisation", "started_by__person")
+    # the run's name table (megabytes at federation size) is for the workers, not the pages
+    queryset = DetectionRun.objects.select_related("organisation", "started_by__person").defer(
+        "name_frequencies"
+    )
     if prefixes is not None:
         condition = Q(organisation__isnull=True) if prefixes else Q(pk__in=[])
         for prefix in prefixes:

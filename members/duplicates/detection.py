@@ -935,7 +935,7 @@ def _finish(chunk: DetectionChunk, work: ChunkWork) -> bool:
         locked.save(
             update_fields=["state", "finished_at", "error", "pairs_compared", "candidates_found"]
         )
-        DetectionRun.objects.select_for_update().filter(pk=chunk.run_id).get()
+        DetectionRun.objects.select_for_update().filter(pk=chunk.run_id).only("pk").get()
         DetectionRun.objects.filter(pk=chunk.run_id).update(
             chunks_done=F("chunks_done") + 1,
             pairs_compared=F("pairs_compared") + work.compared,
@@ -955,7 +955,7 @@ def _release_after_error(chunk: DetectionChunk, error: Exception, retry_delay: i
             locked.state = RunState.FAILED
             locked.finished_at = timezone.now()
             locked.save(update_fields=["error", "state", "finished_at"])
-            DetectionRun.objects.select_for_update().filter(pk=locked.run_id).get()
+            DetectionRun.objects.select_for_update().filter(pk=locked.run_id).only("pk").get()
             _finish_run_if_complete(locked.run_id)
             return
         locked.state, locked.claimed_at = RunState.PENDING, None
@@ -1041,7 +1041,7 @@ def detection_reconcile(
             set(DetectionChunk.objects.filter(pk__in=failed).values_list("run_id", flat=True))
         )
         for run_id in run_ids:
-            DetectionRun.objects.select_for_update().filter(pk=run_id).get()
+            DetectionRun.objects.select_for_update().filter(pk=run_id).only("pk").get()
             _finish_run_if_complete(run_id)
     return ReconcileReport(requeued=tuple(requeued), failed=tuple(failed))
 

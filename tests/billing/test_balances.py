@@ -225,7 +225,6 @@ def test_m15_refund_paid_out_balances_the_credit_note(world):
     )
 
 
-@pytest.mark.skipif(not balances.HAS_REFUND_PAYMENT, reason="refunds of payments not built")
 def test_refund_of_an_overpayment_counts_for_the_payments_invoice(world):
     bill = membership(world)
     payment = pay(bill, "600.00")
